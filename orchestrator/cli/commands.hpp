@@ -1,0 +1,42 @@
+#pragma once
+// One setup function per subcommand (each in its own file pair of options + run). setup_x adds the
+// subcommand to `app`; when CLI11 parses it, the callback runs run_x and stores its exit code in
+// `exit_code`. run_x never sees argv; errors are thrown as ar::Error and mapped in main.
+
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace ar::cli {
+
+inline constexpr const char* k_default_config = "autoresearch.config.yaml";
+
+struct InitOptions {
+  std::filesystem::path dir = ".";
+};
+int run_init(const InitOptions& options);
+void setup_init(CLI::App& app, int& exit_code);
+
+struct RunCliOptions {
+  std::filesystem::path config = k_default_config;
+  bool once = false;
+  bool stop_on_hangup = false;
+};
+int run_run(const RunCliOptions& options);
+void setup_run(CLI::App& app, int& exit_code);
+
+struct StatusOptions {
+  std::filesystem::path config = k_default_config;
+  bool json = false;
+};
+int run_status(const StatusOptions& options);
+void setup_status(CLI::App& app, int& exit_code);
+
+struct ReportOptions {
+  std::filesystem::path config = k_default_config;
+};
+int run_report(const ReportOptions& options);
+void setup_report(CLI::App& app, int& exit_code);
+
+} // namespace ar::cli

@@ -1,0 +1,36 @@
+#include "cli/commands.hpp"
+
+#include "config/config.hpp"
+#include "git/git.hpp"
+#include "journal/journal.hpp"
+#include "loop/paths.hpp"
+#include "report/report.hpp"
+#include "util/error.hpp"
+
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace ar::cli {
+
+int run_report(const ReportOptions& options) {
+  config::Config cfg = config::load(options.config);
+  git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
+  loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
+  std::vector<std::string> warnings;
+  journal::Journal j = journal::load(paths.journal, warnings);
+  for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+  journal::SessionView view = journal::view(j, cfg.session);
+  report::write_report(view, cfg, paths.reports);
+  fmt::print("wrote {} and {}\n", (paths.reports / "report.md").string(), (paths.reports / "dead-ends.md").string());
+  return k_exit_ok;
+}
+
+void setup_report(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<ReportOptions>();
+  CLI::App* sub = app.add_subcommand("report", "Write reports/report.md and reports/dead-ends.md from results.jsonl");
+  sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
+  sub->callback([opt, &exit_code]() { exit_code = run_report(*opt); });
+}
+
+} // namespace ar::cli

@@ -1,0 +1,135 @@
+#include "cli/commands.hpp"
+
+#include "config/config.hpp"
+#include "git/git.hpp"
+#include "ideas/ideas.hpp"
+#include "journal/journal.hpp"
+#include "loop/paths.hpp"
+#include "loop/runner.hpp"
+#include "loop/state.hpp"
+#include "report/report.hpp"
+#include "util/error.hpp"
+
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace ar::cli {
+
+using nlohmann::json;
+
+namespace {
+
+json status_json(const StatusOptions& options) {
+  config::Config cfg = config::load(options.config);
+  git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
+  loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
+  std::vector<std::string> warnings;
+  journal::Journal j = journal::load(paths.journal, warnings);
+  journal::SessionView view = journal::view(j, cfg.session);
+  report::Headline h = report::headline(view);
+
+  json out = {{"session", cfg.session}, {"branch", "autoresearch/" + cfg.session}, {"warnings", warnings}};
+  std::optional<json> state = loop::read_state(paths);
+  bool running = state && state->contains("pid") && (*state)["pid"].is_number() &&
+                 loop::pid_alive((*state)["pid"].get<long>());
+  out["running"] = running;
+  if (running) {
+    out["pid"] = (*state)["pid"];
+    out["started_at"] = state->value("started_at", "");
+    if ((*state)["experiment"].is_object()) {
+      const json& e = (*state)["experiment"];
+      out["current"] = {{"id", e.value("id", 0)}, {"title", e.value("title", "")}, {"stage", e.value("stage", "")},
+                        {"started_at", e.value("started_at", "")}};
+    }
+  } else if (state && state->contains("stop_reason")) {
+    out["last_stop"] = {{"at", state->value("finished_at", "")}, {"reason", state->value("stop_reason", "")}};
+  }
+  out["metric"] = {{"name", cfg.metric.name}, {"unit", cfg.metric.unit},
+                   {"direction", decide::to_string(cfg.metric.direction)}};
+  if (h.measured) {
+    out["metric"]["baseline"] = h.baseline;
+    out["metric"]["best"] = h.best;
+    out["metric"]["change"] = h.best / h.baseline - 1.0;
+  }
+  out["experiments"] = view.experiments.size();
+  out["counts"] = view.counts;
+  json recent = json::array();
+  size_t from = view.experiments.size() > 5 ? view.experiments.size() - 5 : 0;
+  for (size_t i = from; i < view.experiments.size(); ++i) {
+    const json& r = view.experiments[i];
+    json item = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"status", r.value("status", "")},
+                 {"reason", r.value("reason", "")}};
+    if (r.contains("metric") && r["metric"].is_object()) item["effect"] = loop::effect_text(r["metric"]);
+    recent.push_back(item);
+  }
+  out["recent"] = recent;
+  json ideas = json::array();
+  for (const auto& idea : ideas::read_ideas(paths.ideas)) {
+    ideas.push_back({{"line", idea.line}, {"text", idea.text}, {"done", idea.done}});
+  }
+  out["ideas"] = ideas;
+  return out;
+}
+
+void print_status(const json& s) {
+  fmt::print("session {} (branch {})\n", s["session"].get<std::string>(), s["branch"].get<std::string>());
+  if (s["running"].get<bool>()) {
+    fmt::print("  running: pid {} since {}\n", s["pid"].get<long>(), s["started_at"].get<std::string>());
+    if (s.contains("current")) {
+      const json& c = s["current"];
+      fmt::print("  now:     #{} {}: {}\n", c["id"].get<int>(), c["title"].get<std::string>(),
+                 c["stage"].get<std::string>());
+    }
+  } else if (s.contains("last_stop")) {
+    fmt::print("  not running; last run stopped {}: {}\n", s["last_stop"]["at"].get<std::string>(),
+               s["last_stop"]["reason"].get<std::string>());
+  } else {
+    fmt::print("  not running\n");
+  }
+  const json& m = s["metric"];
+  std::string unit = m["unit"].get<std::string>().empty() ? "" : " " + m["unit"].get<std::string>();
+  if (m.contains("baseline")) {
+    fmt::print("  {}: baseline {:.4g}{} -> best {:.4g}{} ({:+.1f}%, {} is better)\n", m["name"].get<std::string>(),
+               m["baseline"].get<double>(), unit, m["best"].get<double>(), unit, m["change"].get<double>() * 100,
+               m["direction"].get<std::string>());
+  } else {
+    fmt::print("  {}: nothing measured yet\n", m["name"].get<std::string>());
+  }
+  std::string counts;
+  for (const auto& [status, n] : s["counts"].items()) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n.get<int>(), status);
+  fmt::print("  experiments: {}{}\n", s["experiments"].get<size_t>(), counts.empty() ? "" : " (" + counts + ")");
+  for (const json& r : s["recent"]) {
+    fmt::print("    #{:<3} {:<13} {}{}\n", r["id"].get<int>(), r["status"].get<std::string>(), r["title"].get<std::string>(),
+               r.contains("effect") ? "  " + r["effect"].get<std::string>() : "");
+  }
+  int open = 0;
+  for (const json& i : s["ideas"]) open += i["done"].get<bool>() ? 0 : 1;
+  fmt::print("ideas ({} open):\n", open);
+  for (const json& i : s["ideas"]) {
+    fmt::print("  {} {}\n", i["done"].get<bool>() ? "[x]" : "-", i["text"].get<std::string>());
+  }
+  for (const json& w : s["warnings"]) fmt::print(stderr, "warning: {}\n", w.get<std::string>());
+}
+
+} // namespace
+
+int run_status(const StatusOptions& options) {
+  json s = status_json(options);
+  if (options.json) {
+    fmt::print("{}\n", s.dump(2));
+  } else {
+    print_status(s);
+  }
+  return k_exit_ok;
+}
+
+void setup_status(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<StatusOptions>();
+  CLI::App* sub = app.add_subcommand("status", "Show where the session stands (works while `run` is going)");
+  sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
+  sub->add_flag("--json", opt->json, "Print the same as JSON");
+  sub->callback([opt, &exit_code]() { exit_code = run_status(*opt); });
+}
+
+} // namespace ar::cli

@@ -1,0 +1,92 @@
+#pragma once
+// autoresearch.config.yaml (DESIGN §4) as plain structs. load() validates everything up front:
+// each error is a ConfigError "<file>:<line>: <message>" naming the key; unknown keys are errors
+// with a did-you-mean suggestion; durations ("90s", "10m", "2h", "500ms") and percentages ("1%")
+// are parsed here so nothing downstream sees strings.
+
+#include "decide/decision.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ar::config {
+
+using Duration = std::chrono::milliseconds;
+
+struct Benchmark {
+  std::string command;                         // required
+  Duration timeout = std::chrono::minutes(10);
+  int warmup = 1;                              // unrecorded runs per side before the pairs
+};
+
+struct Build {
+  std::string command;                         // empty: no build step
+  Duration timeout = std::chrono::minutes(30);
+};
+
+struct Metric {
+  std::string name;                            // required
+  decide::Direction direction = decide::Direction::lower;
+  std::string unit;
+};
+
+struct Gate {
+  std::string name;                            // required, unique
+  std::string command;                         // required
+  Duration timeout = std::chrono::minutes(10);
+};
+
+struct Queue {
+  std::string dir = "experiments";             // relative to the config file's folder
+};
+
+struct Sources {
+  Queue queue;
+};
+
+struct Limits {
+  int max_experiments = 0;                     // 0: no limit
+  Duration max_duration{0};                    // 0: no limit
+  int max_consecutive_failures = 0;            // 0: no limit
+  std::optional<double> target;                // stop when the best primary value reaches it
+};
+
+struct Config {
+  std::filesystem::path path;                  // the file it was loaded from
+  std::string session = "default";             // [A-Za-z0-9._-]+, the branch is autoresearch/<session>
+  std::string goal;
+  Benchmark benchmark;
+  Build build;
+  Metric metric;
+  std::vector<decide::GuardSpec> guards;
+  std::vector<Gate> gates;
+  std::vector<std::string> protected_paths;    // key `protected`
+  std::vector<std::string> scope;              // empty: anywhere not protected
+  decide::Rule decision;
+  Sources sources;
+  Limits limits;
+};
+
+// Parses "90s", "10m", "2h", "500ms", "1d" (also a bare integer meaning seconds).
+std::optional<Duration> parse_duration(std::string_view text);
+// Parses "1%", "0.5%" into a fraction (0.01, 0.005); also a bare number in [0, 1).
+std::optional<double> parse_percent(std::string_view text);
+// "1.5s", "10m", "2h", "250ms": the shortest exact form.
+std::string format_duration(Duration d);
+
+// Loads and validates. Throws ar::ConfigError on any problem.
+Config load(const std::filesystem::path& path);
+
+// The config in force, for the journal header (durations as strings, percents as fractions).
+nlohmann::json to_json(const Config& config);
+
+// The commented starter config `autoresearch init` writes; it loads without error.
+std::string starter_config();
+
+} // namespace ar::config

@@ -1,0 +1,159 @@
+#pragma once
+// RAII wrappers over libgit2 and the handful of repository operations the loop needs. The product
+// never shells out to `git`.
+//
+// Errors: a failing libgit2 call that means the repository is unusable throws ar::GitError (via
+// check_git) with libgit2's message; expected outcomes (a patch that does not apply) are returned
+// as values. Call Library once per process (main) before anything else here.
+
+#include "util/error.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <git2.h>
+
+namespace ar::git {
+
+class GitError : public Error {
+public:
+  using Error::Error;
+};
+
+// git_libgit2_init / git_libgit2_shutdown for the lifetime of the object.
+class Library {
+public:
+  Library();
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+};
+
+// Throws GitError("<what>: <libgit2 message>") when rc < 0. Returns rc otherwise.
+int check_git(int rc, std::string_view what);
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using RepoPtr = std::unique_ptr<git_repository, Deleter<git_repository, git_repository_free>>;
+using CommitPtr = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using TreePtr = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using RefPtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+using IndexPtr = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
+using WorktreePtr = std::unique_ptr<git_worktree, Deleter<git_worktree, git_worktree_free>>;
+using SignaturePtr = std::unique_ptr<git_signature, Deleter<git_signature, git_signature_free>>;
+using StatusListPtr = std::unique_ptr<git_status_list, Deleter<git_status_list, git_status_list_free>>;
+using ObjectPtr = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+
+std::string to_hex(const git_oid& oid);
+git_oid from_hex(const std::string& hex);
+
+class Repository {
+public:
+  // Opens the repository containing `path` (searching upwards). Throws GitError with a message
+  // that says what to do for a bare repository.
+  static Repository discover(const std::filesystem::path& path);
+  static Repository open_exact(const std::filesystem::path& path);
+
+  git_repository* get() const { return m_repo.get(); }
+  std::filesystem::path workdir() const;
+  std::filesystem::path git_dir() const;  // the common dir for a worktree
+
+  // The commit HEAD points at; throws with a clear message on an unborn HEAD.
+  git_oid head_commit() const;
+  bool head_detached() const;
+  bool is_shallow() const;
+  std::optional<git_oid> resolve(const std::string& ref_name) const;  // refs/heads/x, HEAD, ...
+  bool commit_exists(const git_oid& oid) const;
+  void set_ref(const std::string& ref_name, const git_oid& oid, const std::string& log_message);
+  void delete_ref(const std::string& ref_name);
+
+  // First-parent chain from `tip` back to (excluding) `stop`; newest first. Throws when `stop`
+  // is not reached.
+  std::vector<git_oid> first_parent_chain(const git_oid& tip, const git_oid& stop) const;
+  std::string commit_message(const git_oid& oid) const;
+
+  // Adds `pattern` to $GIT_DIR/info/exclude unless already there: ignores our state folder without
+  // touching the user's .gitignore.
+  void ensure_excluded(const std::string& pattern);
+
+private:
+  explicit Repository(RepoPtr repo) : m_repo(std::move(repo)) {}
+  RepoPtr m_repo;
+};
+
+// A linked worktree under our control. The candidate worktree has the session branch checked out
+// (so a keep is an ordinary commit on it); the base worktree has a detached HEAD at the best
+// commit.
+class Worktree {
+public:
+  // Opens the linked worktree `name` at `path` when it exists and is valid, else (re)creates it.
+  // With `branch_ref` the worktree checks out that branch; otherwise it is detached at `commit`.
+  static Worktree ensure(Repository& main, const std::string& name,
+                         const std::filesystem::path& path,
+                         const std::optional<std::string>& branch_ref, const git_oid& commit);
+
+  git_repository* get() const { return m_repo.get(); }
+  const std::filesystem::path& path() const { return m_path; }
+
+  git_oid head_commit() const;
+  // HEAD's symbolic target ("refs/heads/...") or empty when detached.
+  std::string head_branch() const;
+
+  // reset --hard to `commit` (moving HEAD, or the branch HEAD points at) and delete every untracked
+  // file that is not ignored. Ignored files (build outputs) stay so builds can be incremental.
+  void reset_hard_clean(const git_oid& commit);
+
+  // True when the worktree has no staged, modified or untracked (non-ignored) files.
+  bool is_clean() const;
+
+  // Commits the index on top of HEAD, moving the branch HEAD points at when `update_head`;
+  // otherwise only creates the commit object. Returns the new commit.
+  git_oid commit_index(const std::string& message, bool update_head);
+
+  // Stages every change in the working tree (new files included, ignored excluded), like
+  // `git add -A`.
+  void stage_all();
+
+private:
+  Worktree(RepoPtr repo, std::filesystem::path path) : m_repo(std::move(repo)), m_path(std::move(path)) {}
+  RepoPtr m_repo;
+  std::filesystem::path m_path;
+};
+
+// One file a patch touches, as git reads it.
+struct PatchFile {
+  std::string old_path;  // empty for an added file
+  std::string new_path;  // empty for a deleted file
+  char status = 'M';     // A, D, M, R (renamed), C (copied), T (type change)
+  bool binary = false;
+  int new_mode = 0;      // 0120000 for a symlink
+};
+
+struct ParsedPatch {
+  bool ok = false;
+  std::string error;           // why it is not a patch
+  std::vector<PatchFile> files;
+};
+
+// Parses a git-format diff (see sources/patch_file.hpp for turning plain diffs into this form).
+ParsedPatch parse_patch(std::string_view git_diff);
+
+struct ApplyOutcome {
+  bool ok = false;
+  std::string error;  // "src/a.c hunk 2: <libgit2 message>"
+};
+
+// Applies a git-format diff to the worktree's files and index.
+ApplyOutcome apply_patch(Worktree& wt, std::string_view git_diff);
+
+// The diff from HEAD to the working tree (new files included), as git-format patch text.
+std::string diff_head_to_workdir(Worktree& wt);
+
+} // namespace ar::git

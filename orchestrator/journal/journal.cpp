@@ -1,0 +1,120 @@
+#include "journal/journal.hpp"
+
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace ar::journal {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::vector<std::string>& statuses() {
+  static const std::vector<std::string> k_statuses = {"keep",  "discard", "inconclusive", "checks_failed",
+                                                      "crash", "timeout", "apply_failed", "rejected",
+                                                      "interrupted"};
+  return k_statuses;
+}
+
+bool is_status(const std::string& status) {
+  const auto& all = statuses();
+  return std::find(all.begin(), all.end(), status) != all.end();
+}
+
+Journal load(const fs::path& path, std::vector<std::string>& warnings) {
+  Journal j;
+  j.path = path;
+  std::optional<std::string> content = util::read_file(path);
+  if (!content) {
+    if (errno == ENOENT || !fs::exists(path)) return j;
+    throw Error(fmt::format("{}: cannot read journal: {}", path.string(), std::strerror(errno)));
+  }
+  const std::string& text = *content;
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    bool terminated = end != std::string::npos;
+    if (!terminated) end = text.size();
+    ++line_no;
+    std::string_view line(text.data() + pos, end - pos);
+    json record = json::parse(line.begin(), line.end(), nullptr, false);
+    if (record.is_discarded() || !record.is_object()) {
+      if (!terminated) {
+        // A cut-off append: keep the bytes for inspection, then cut them from the journal.
+        fs::path aside = path;
+        aside += ".corrupt";
+        util::append_durably(aside, std::string(line) + "\n");
+        fs::resize_file(path, pos);
+        warnings.push_back(fmt::format("{}:{}: torn last line (an interrupted write) moved to {}",
+                                       path.string(), line_no, aside.string()));
+        break;
+      }
+      if (std::string_view(line).find_first_not_of(" \t\r") == std::string_view::npos) {
+        pos = end + 1;
+        continue;
+      }
+      throw Error(fmt::format("{}:{}: malformed journal line (not a JSON object); fix or remove it", path.string(), line_no));
+    }
+    std::string type = record.value("type", "");
+    int schema = record.value("schema", 0);
+    if (schema < k_oldest_schema || schema > k_schema) {
+      throw Error(fmt::format("{}:{}: unsupported journal schema {} (this version reads {} to {})", path.string(),
+                              line_no, schema, k_oldest_schema, k_schema));
+    }
+    if (type == "header") {
+      j.headers.push_back(std::move(record));
+    } else if (type == "experiment") {
+      std::string status = record.value("status", "");
+      if (!is_status(status)) {
+        throw Error(fmt::format("{}:{}: unknown status \"{}\"", path.string(), line_no, status));
+      }
+      j.experiments.push_back(std::move(record));
+    } else {
+      throw Error(fmt::format("{}:{}: unknown record type \"{}\"", path.string(), line_no, type));
+    }
+    pos = end + 1;
+  }
+  return j;
+}
+
+void append(const fs::path& path, const json& record) {
+  std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  util::append_durably(path, line);
+}
+
+SessionView view(const Journal& journal, const std::string& session) {
+  SessionView v;
+  v.session = session;
+  for (const json& h : journal.headers) {
+    if (h.value("session", "") != session) continue;
+    if (!v.header) v.start_commit = h.value("start_commit", "");
+    v.header = h;
+  }
+  for (const json& e : journal.experiments) {
+    if (e.value("session", "") != session) continue;
+    v.experiments.push_back(e);
+  }
+  for (size_t i = 0; i < v.experiments.size(); ++i) {
+    const json& e = v.experiments[i];
+    std::string status = e.value("status", "");
+    std::string hash = e.value("patch_sha256", "");
+    ++v.counts[status];
+    if (status == "interrupted") {
+      if (!hash.empty()) ++v.interrupted_count[hash];
+    } else if (!hash.empty()) {
+      v.tried_hashes.insert(hash);
+    }
+    if (status == "keep") v.kept.push_back(i);
+    v.next_id = std::max(v.next_id, e.value("id", 0) + 1);
+  }
+  return v;
+}
+
+} // namespace ar::journal

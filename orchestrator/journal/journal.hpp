@@ -1,0 +1,56 @@
+#pragma once
+// results.jsonl: the append-only journal (DESIGN §9). One JSON object a line. A `header` line
+// (schema version, session, the config in force, the commit the session started from) opens each
+// segment; `experiment` lines follow, one per finished experiment, appended and fsync'd as a whole
+// line. The journal is the source of truth for everything the loop did; reports are derived.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ar::journal {
+
+inline constexpr int k_schema = 1;
+inline constexpr int k_oldest_schema = 1;
+
+// Every status an experiment record may carry (DESIGN §8).
+const std::vector<std::string>& statuses();
+bool is_status(const std::string& status);
+
+struct Journal {
+  std::filesystem::path path;
+  std::vector<nlohmann::json> headers;      // in file order
+  std::vector<nlohmann::json> experiments;  // in file order, all sessions
+};
+
+// Reads the journal (a missing or empty file is an empty journal). A torn last line (no trailing
+// newline and not valid JSON: a cut-off append) is moved to "<path>.corrupt" and cut from the file,
+// with a warning added to `warnings`. A malformed line elsewhere, an unknown status or an
+// unsupported schema throws ar::Error naming "<path>:<line>".
+Journal load(const std::filesystem::path& path, std::vector<std::string>& warnings);
+
+// Appends one record as one line and fsyncs; throws ar::Error (disk full, read-only) without
+// leaving a partial line.
+void append(const std::filesystem::path& path, const nlohmann::json& record);
+
+// What the journal says about one session.
+struct SessionView {
+  std::string session;
+  std::optional<nlohmann::json> header;      // the latest header of the session
+  std::string start_commit;                  // from the first header
+  std::vector<nlohmann::json> experiments;   // this session's, in order
+  std::set<std::string> tried_hashes;        // patch hashes with a final (not interrupted) record
+  std::map<std::string, int> interrupted_count;  // by patch hash
+  std::vector<size_t> kept;                  // indices into `experiments` of keep records
+  std::map<std::string, int> counts;         // by status
+  int next_id = 1;
+};
+
+SessionView view(const Journal& journal, const std::string& session);
+
+} // namespace ar::journal

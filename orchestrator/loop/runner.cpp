@@ -1,0 +1,719 @@
+#include "loop/runner.hpp"
+
+#include "decide/decision.hpp"
+#include "git/git.hpp"
+#include "journal/journal.hpp"
+#include "loop/state.hpp"
+#include "metrics/metric_parser.hpp"
+#include "proc/subprocess.hpp"
+#include "report/report.hpp"
+#include "sources/patch_file.hpp"
+#include "sources/queue.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/glob.hpp"
+#include "util/interrupt.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace ar::loop {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Thrown inside an experiment when a child was stopped by an interrupt; the experiment catches
+// it, records `interrupted`, restores the worktree and turns it into ar::Interrupted.
+struct StageInterrupted {};
+
+// Ends an experiment early with a status (crash, timeout, checks_failed, ...).
+struct ExperimentEnd {
+  std::string status;
+  std::string reason;
+};
+
+std::string pct(double fraction) { return fmt::format("{:+.1f}%", fraction * 100.0); }
+
+std::string short_hex(const git_oid& oid) { return git::to_hex(oid).substr(0, 12); }
+
+// Paths no hypothesis may touch whatever the config says.
+bool is_forbidden_path(const std::string& path, std::string& why) {
+  if (path.empty()) return false;
+  if (path[0] == '/') {
+    why = "absolute path";
+    return true;
+  }
+  fs::path p(path);
+  for (const auto& part : p) {
+    if (part == "..") {
+      why = "path leaves the repository (..)";
+      return true;
+    }
+  }
+  std::string first = p.begin()->string();
+  if (first == ".git" || first == ".autoresearch") {
+    why = fmt::format("path inside {}/", first);
+    return true;
+  }
+  return false;
+}
+
+class Runner {
+public:
+  Runner(config::Config cfg, git::Repository repo, Paths paths, Progress& progress)
+      : m_cfg(std::move(cfg)), m_repo(std::move(repo)), m_paths(std::move(paths)), m_progress(progress) {}
+
+  RunSummary run(bool once);
+
+private:
+  void prepare();
+  void reload_view();
+  void recover_unfinished();
+  void ensure_base_built();
+  std::optional<sources::Hypothesis> next_hypothesis();
+  json run_experiment(const sources::Hypothesis& h, int id);
+  void screen(const sources::Hypothesis& h, json& record);
+  void build_candidate(json& record, int id);
+  void run_gates(json& record, int id);
+  decide::Verdict measure(json& record, int id);
+  void keep(const sources::Hypothesis& h, json& record, int id);
+  void finish(json& record, double started);
+  void set_stage(int id, const std::string& title, const std::string& stage);
+  proc::Result run_command(const std::string& command, const fs::path& cwd, config::Duration timeout,
+                           int id, const std::string& label, metrics::MetricScanner* scanner);
+  std::optional<std::string> stop_reason(int ran, double started);
+
+  config::Config m_cfg;
+  git::Repository m_repo;
+  Paths m_paths;
+  Progress& m_progress;
+  std::optional<git::Worktree> m_base;
+  std::optional<git::Worktree> m_cand;
+  std::string m_branch_ref;
+  git_oid m_best{};
+  std::string m_base_built;  // commit the base worktree was last built at
+  journal::SessionView m_view;
+  json m_state = json::object();
+  int m_consecutive_failures = 0;
+};
+
+// ---- setup ---------------------------------------------------------------------------------
+
+void Runner::prepare() {
+  fs::create_directories(m_paths.logs);
+  fs::create_directories(m_paths.patches);
+  m_repo.ensure_excluded("/.autoresearch/");
+  if (m_repo.is_shallow()) {
+    m_progress.note("note: the repository is a shallow clone; that is fine for experiments, but `git log` "
+                    "of the session branch stops at the shallow boundary");
+  }
+
+  std::vector<std::string> warnings;
+  journal::Journal j = journal::load(m_paths.journal, warnings);
+  for (const auto& w : warnings) m_progress.note("warning: " + w);
+  m_view = journal::view(j, m_cfg.session);
+
+  m_branch_ref = "refs/heads/autoresearch/" + m_cfg.session;
+  std::optional<git_oid> tip = m_repo.resolve(m_branch_ref);
+  std::string start_commit = m_view.start_commit;
+  if (!tip) {
+    if (!m_view.experiments.empty()) {
+      throw Error(fmt::format("{}: the journal has {} experiments of session \"{}\" but the branch autoresearch/{} "
+                              "is gone; restore the branch or choose a new session name in {}",
+                              m_paths.journal.string(), m_view.experiments.size(), m_cfg.session, m_cfg.session,
+                              m_paths.config.filename().string()));
+    }
+    git_oid head = m_repo.head_commit();
+    m_repo.set_ref(m_branch_ref, head, "autoresearch: start session " + m_cfg.session);
+    tip = head;
+    if (start_commit.empty()) start_commit = git::to_hex(head);
+    m_progress.note(fmt::format("session {}: new branch autoresearch/{} at {}", m_cfg.session, m_cfg.session,
+                                short_hex(head)));
+  } else {
+    if (start_commit.empty()) start_commit = git::to_hex(*tip);
+    m_progress.note(fmt::format("session {}: resuming on autoresearch/{} at {} ({} experiments so far)", m_cfg.session,
+                                m_cfg.session, short_hex(*tip), m_view.experiments.size()));
+  }
+
+  // The journal is the truth: a commit on the branch that no keep record names comes from a keep
+  // that was interrupted before it was recorded; take it back.
+  std::string expected = m_view.kept.empty() ? start_commit
+                                             : m_view.experiments[m_view.kept.back()].value("commit", "");
+  if (!expected.empty() && git::to_hex(*tip) != expected) {
+    git_oid want = git::from_hex(expected);
+    std::vector<git_oid> extra = m_repo.first_parent_chain(*tip, want);
+    for (const git_oid& c : extra) {
+      if (m_repo.commit_message(c).find("\nExperiment: ") == std::string::npos) {
+        throw Error(fmt::format("branch autoresearch/{} has commit {} that autoresearch did not make; move it "
+                                "elsewhere (the session branch holds kept experiments only)", m_cfg.session,
+                                short_hex(c)));
+      }
+    }
+    m_repo.set_ref(m_branch_ref, want, "autoresearch: drop unrecorded keep");
+    m_progress.note(fmt::format("warning: dropped {} unrecorded commit(s) from autoresearch/{} (a keep interrupted "
+                                "before it reached the journal)", extra.size(), m_cfg.session));
+    tip = want;
+  }
+  m_best = *tip;
+
+  // A header opens the session and every change of the config in force.
+  json cfg_json = config::to_json(m_cfg);
+  if (!m_view.header || (*m_view.header)["config"] != cfg_json) {
+    json header = {{"type", "header"},
+                   {"schema", journal::k_schema},
+                   {"session", m_cfg.session},
+                   {"created_at", util::utc_now_iso()},
+                   {"tool_version", AUTORESEARCH_VERSION},
+                   {"start_commit", start_commit},
+                   {"config", cfg_json}};
+    if (m_view.header) m_progress.note("config changed since the last run: a new journal segment starts");
+    journal::append(m_paths.journal, header);
+    reload_view();
+  }
+
+  m_cand.emplace(git::Worktree::ensure(m_repo, "autoresearch-cand", m_paths.cand_wt, m_branch_ref, m_best));
+  m_base.emplace(git::Worktree::ensure(m_repo, "autoresearch-base", m_paths.base_wt, std::nullopt, m_best));
+  m_cand->reset_hard_clean(m_best);
+  m_base->reset_hard_clean(m_best);
+}
+
+void Runner::reload_view() {
+  std::vector<std::string> warnings;
+  journal::Journal j = journal::load(m_paths.journal, warnings);
+  for (const auto& w : warnings) m_progress.note("warning: " + w);
+  m_view = journal::view(j, m_cfg.session);
+}
+
+// An experiment that was running when a previous `run` died (kill -9, power cut) is recorded
+// once as interrupted.
+void Runner::recover_unfinished() {
+  std::optional<json> state = read_state(m_paths);
+  if (!state || !state->contains("experiment") || !(*state)["experiment"].is_object()) return;
+  const json& e = (*state)["experiment"];
+  int id = e.value("id", 0);
+  for (const json& r : m_view.experiments) {
+    if (r.value("id", 0) == id) return;  // it finished after all
+  }
+  json record = {{"type", "experiment"},      {"schema", journal::k_schema},
+                 {"id", id},                  {"session", m_cfg.session},
+                 {"started_at", e.value("started_at", "")}, {"finished_at", util::utc_now_iso()},
+                 {"source", e.value("source", json::object())}, {"title", e.value("title", "")},
+                 {"hypothesis", e.value("hypothesis", "")}, {"mechanism", e.value("mechanism", "")},
+                 {"idea", e.value("idea", "")}, {"patch_sha256", e.value("patch_sha256", "")},
+                 {"base_commit", e.value("base_commit", "")}, {"status", "interrupted"},
+                 {"reason", fmt::format("found unfinished at stage \"{}\" (the previous run stopped)",
+                                        e.value("stage", "?"))}};
+  journal::append(m_paths.journal, record);
+  m_progress.finished(record);
+  reload_view();
+}
+
+// ---- commands ------------------------------------------------------------------------------
+
+proc::Result Runner::run_command(const std::string& command, const fs::path& cwd, config::Duration timeout, int id,
+                                 const std::string& label, metrics::MetricScanner* scanner) {
+  fs::path log = m_paths.logs / fmt::format("{:04d}.log", id);
+  {
+    std::ofstream out(log, std::ios::app);
+    out << fmt::format("==> {} [{}] $ {}\n", util::utc_now_iso(), label, command);
+  }
+  proc::RunSpec spec;
+  spec.command = command;
+  spec.cwd = cwd;
+  spec.timeout = timeout;
+  spec.log_path = log;
+  spec.interrupt = &g_interrupt;
+  spec.env = {{"AUTORESEARCH_SESSION", m_cfg.session}, {"AUTORESEARCH_EXPERIMENT", std::to_string(id)}};
+  if (scanner != nullptr) spec.on_line = [scanner](std::string_view line) { scanner->feed(line); };
+  proc::Result r = proc::run(spec);
+  {
+    std::ofstream out(log, std::ios::app);
+    out << fmt::format("==> [{}] {} in {:.2f}s\n", label, r.describe(), r.seconds);
+  }
+  if (r.ending == proc::Ending::interrupted) throw StageInterrupted{};
+  return r;
+}
+
+void Runner::ensure_base_built() {
+  std::string best = git::to_hex(m_best);
+  if (m_cfg.build.command.empty() || m_base_built == best) return;
+  set_stage(0, "best commit", "build (base)");
+  proc::Result r = run_command(m_cfg.build.command, m_paths.in_worktree(m_base->path()), m_cfg.build.timeout, 0,
+                               "build base " + best.substr(0, 12), nullptr);
+  if (!r.ok()) {
+    throw Error(fmt::format("the build of the best commit {} failed in {} ({}); see {}:\n{}", best.substr(0, 12),
+                            m_base->path().string(), r.describe(), (m_paths.logs / "0000.log").string(), r.tail));
+  }
+  m_base_built = best;
+}
+
+void Runner::set_stage(int id, const std::string& title, const std::string& stage) {
+  if (m_state.contains("experiment") && m_state["experiment"].is_object()) m_state["experiment"]["stage"] = stage;
+  m_state["updated_at"] = util::utc_now_iso();
+  write_state(m_paths, m_state);
+  m_progress.stage(id, title, stage);
+}
+
+// ---- hypotheses ----------------------------------------------------------------------------
+
+std::optional<sources::Hypothesis> Runner::next_hypothesis() {
+  for (const fs::path& file : sources::queue_files(m_paths.queue)) {
+    std::optional<std::string> text = util::read_file(file);
+    if (!text) {
+      m_progress.note(fmt::format("warning: {}: cannot read; skipped", file.string()));
+      continue;
+    }
+    std::string origin = file.lexically_relative(m_paths.root).generic_string();
+    sources::Hypothesis h = sources::parse_patch_text(*text, origin);
+    if (m_view.tried_hashes.count(h.patch_sha256) != 0) {
+      bool this_file_recorded = false;
+      for (const json& r : m_view.experiments) {
+        if (r.value("patch_sha256", "") == h.patch_sha256 && r.value("source", json::object()).value("file", "") == origin) {
+          this_file_recorded = true;
+        }
+      }
+      if (this_file_recorded) continue;
+      h.asi["duplicate"] = true;  // same content as a patch tried under another name
+    }
+    auto it = m_view.interrupted_count.find(h.patch_sha256);
+    if (it != m_view.interrupted_count.end() && it->second >= 2) continue;  // retried once already
+    return h;
+  }
+  return std::nullopt;
+}
+
+// ---- one experiment ------------------------------------------------------------------------
+
+void Runner::screen(const sources::Hypothesis& h, json& record) {
+  if (h.asi.value("duplicate", false)) {
+    for (const json& r : m_view.experiments) {
+      if (r.value("patch_sha256", "") == h.patch_sha256) {
+        throw ExperimentEnd{"rejected", fmt::format("duplicate of experiment {} ({})", r.value("id", 0),
+                                                    r.value("source", json::object()).value("file", "?"))};
+      }
+    }
+  }
+  if (h.patch.empty()) throw ExperimentEnd{"rejected", fmt::format("not a patch: no diff found in {}", h.origin)};
+  git::ParsedPatch parsed = git::parse_patch(h.patch);
+  if (!parsed.ok) throw ExperimentEnd{"rejected", fmt::format("not a patch: {}", parsed.error)};
+  json files = json::array();
+  for (const auto& f : parsed.files) files.push_back(f.new_path.empty() ? f.old_path : f.new_path);
+  record["files"] = files;
+
+  std::string config_rel = m_paths.config.lexically_relative(m_paths.repo_root).generic_string();
+  std::string journal_rel = m_paths.journal.lexically_relative(m_paths.repo_root).generic_string();
+  for (const auto& f : parsed.files) {
+    for (const std::string& path : {f.old_path, f.new_path}) {
+      if (path.empty()) continue;
+      std::string why;
+      if (is_forbidden_path(path, why)) throw ExperimentEnd{"rejected", fmt::format("{}: {}", path, why)};
+      if (path == config_rel || path == journal_rel) {
+        throw ExperimentEnd{"rejected", fmt::format("touches protected path {} (autoresearch's own file)", path)};
+      }
+      if (const std::string* p = util::first_match(m_cfg.protected_paths, path)) {
+        throw ExperimentEnd{"rejected", fmt::format("touches protected path {} (protected by \"{}\")", path, *p)};
+      }
+      if (!m_cfg.scope.empty() && util::first_match(m_cfg.scope, path) == nullptr) {
+        throw ExperimentEnd{"rejected", fmt::format("{} is outside the scope ({})", path,
+                                                    fmt::format("{}", fmt::join(m_cfg.scope, ", ")))};
+      }
+    }
+  }
+}
+
+void Runner::build_candidate(json& record, int id) {
+  if (m_cfg.build.command.empty()) return;
+  set_stage(id, record["title"], "build");
+  proc::Result r = run_command(m_cfg.build.command, m_paths.in_worktree(m_cand->path()), m_cfg.build.timeout, id,
+                               "build candidate", nullptr);
+  record["durations"]["build"] = r.seconds;
+  if (!r.ok()) {
+    record["gates"].push_back({{"name", "build"}, {"exit", r.exit_code}, {"seconds", r.seconds},
+                               {"result", r.describe()}, {"tail", r.tail}});
+    if (r.ending == proc::Ending::timed_out) throw ExperimentEnd{"timeout", "build " + r.describe()};
+    throw ExperimentEnd{"checks_failed", fmt::format("build failed: {}", r.describe())};
+  }
+}
+
+void Runner::run_gates(json& record, int id) {
+  double total = 0;
+  for (const config::Gate& g : m_cfg.gates) {
+    set_stage(id, record["title"], "gate " + g.name);
+    proc::Result r =
+        run_command(g.command, m_paths.in_worktree(m_cand->path()), g.timeout, id, "gate " + g.name, nullptr);
+    total += r.seconds;
+    json entry = {{"name", g.name}, {"exit", r.exit_code}, {"seconds", r.seconds}, {"result", r.describe()}};
+    if (!r.ok()) entry["tail"] = r.tail;
+    record["gates"].push_back(entry);
+    if (!r.ok()) {
+      record["durations"]["gates"] = total;
+      if (r.ending == proc::Ending::timed_out) throw ExperimentEnd{"timeout", fmt::format("gate {} {}", g.name, r.describe())};
+      throw ExperimentEnd{"checks_failed", fmt::format("gate {} failed: {} after {:.1f}s", g.name, r.describe(), r.seconds)};
+    }
+  }
+  record["durations"]["gates"] = total;
+}
+
+decide::Verdict Runner::measure(json& record, int id) {
+  const std::string title = record["title"];
+  const std::string& primary = m_cfg.metric.name;
+  std::map<std::string, std::vector<double>> samples[2];  // [0] base, [1] candidate; per-run medians
+  json warnings = json::array();
+  const git::Worktree* sides[2] = {&*m_base, &*m_cand};
+  const char* side_names[2] = {"base", "candidate"};
+  double seconds = 0;
+
+  // One benchmark process: returns its METRIC medians or ends the experiment.
+  auto one_run = [&](int side, const std::string& label) {
+    metrics::MetricScanner scanner;
+    proc::Result r = run_command(m_cfg.benchmark.command, m_paths.in_worktree(sides[side]->path()),
+                                 m_cfg.benchmark.timeout, id, label, &scanner);
+    seconds += r.seconds;
+    for (const auto& rej : scanner.rejected()) {
+      std::string w = fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
+      if (warnings.size() < 20) warnings.push_back(w);
+      m_progress.note(fmt::format("warning: experiment {}: {}", id, w));
+    }
+    std::string who = side == 0 ? "base (best commit)" : "candidate";
+    if (r.ending == proc::Ending::timed_out) {
+      throw ExperimentEnd{"timeout", fmt::format("benchmark {} on the {}", r.describe(), who)};
+    }
+    if (!r.ok()) {
+      record["benchmark_tail"] = r.tail;
+      throw ExperimentEnd{"crash", fmt::format("benchmark {} on the {} ({})", r.describe(), who, label)};
+    }
+    std::map<std::string, double> medians = scanner.medians();
+    if (medians.count(primary) == 0) {
+      record["benchmark_tail"] = r.tail;
+      throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} on the {} ({})", primary, who, label)};
+    }
+    for (const auto& g : m_cfg.guards) {
+      if (medians.count(g.name) == 0) {
+        throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} (a guard) on the {} ({})", g.name,
+                                                 who, label)};
+      }
+    }
+    for (const auto& [name, value] : medians) {
+      if (value <= 0 && (name == primary || std::any_of(m_cfg.guards.begin(), m_cfg.guards.end(),
+                                                         [&](const auto& g) { return g.name == name; }))) {
+        throw ExperimentEnd{"crash", fmt::format("METRIC {}={} on the {}: compared metrics must be positive", name,
+                                                 value, who)};
+      }
+    }
+    return medians;
+  };
+
+  for (int w = 0; w < m_cfg.benchmark.warmup; ++w) {
+    set_stage(id, title, fmt::format("warmup {}/{}", w + 1, m_cfg.benchmark.warmup));
+    one_run(0, fmt::format("warmup {} base", w + 1));
+    one_run(1, fmt::format("warmup {} candidate", w + 1));
+  }
+
+  decide::Verdict verdict;
+  int pairs = 0;
+  const decide::Rule& rule = m_cfg.decision;
+  for (int k = 1; k <= rule.max_pairs; ++k) {
+    set_stage(id, title, fmt::format("pair {}/{}", k, rule.max_pairs));
+    // AB, BA, AB, ...: neither side always runs second (warm caches, thermal drift).
+    int order[2] = {k % 2 == 1 ? 0 : 1, k % 2 == 1 ? 1 : 0};
+    std::map<std::string, double> got[2];
+    for (int side : order) got[side] = one_run(side, fmt::format("pair {} {}", k, side_names[side]));
+    for (int side = 0; side < 2; ++side) {
+      for (const auto& [name, value] : got[side]) samples[side][name].push_back(value);
+    }
+    pairs = k;
+    if (!decide::is_look(rule, k) && k < rule.max_pairs) continue;
+    decide::Paired prim{samples[0][primary], samples[1][primary]};
+    std::map<std::string, decide::Paired> guard_samples;
+    for (const auto& g : m_cfg.guards) guard_samples[g.name] = {samples[0][g.name], samples[1][g.name]};
+    verdict = decide::evaluate(prim, m_cfg.metric.direction, guard_samples, m_cfg.guards, rule);
+    if (verdict.outcome != decide::Outcome::undecided) break;
+  }
+
+  const decide::Effect& e = verdict.primary;
+  record["pairs"] = pairs;
+  record["durations"]["measure"] = seconds;
+  record["metric"] = {{"name", primary},
+                      {"unit", m_cfg.metric.unit},
+                      {"direction", decide::to_string(m_cfg.metric.direction)},
+                      {"base", samples[0][primary]},
+                      {"candidate", samples[1][primary]},
+                      {"base_median", metrics::median(samples[0][primary])},
+                      {"candidate_median", metrics::median(samples[1][primary])},
+                      {"effect", e.change},
+                      {"ci_low", e.ci_low},
+                      {"ci_high", e.ci_high},
+                      {"improvement", e.improvement},
+                      {"p", e.p_better},
+                      {"p_worse", e.p_worse}};
+  json others = json::object();
+  for (const auto& [name, base_values] : samples[0]) {
+    if (name == primary) continue;
+    auto cand_it = samples[1].find(name);
+    if (cand_it == samples[1].end() || base_values.empty() || cand_it->second.empty()) continue;
+    double b = metrics::median(base_values);
+    double c = metrics::median(cand_it->second);
+    others[name] = {{"base", b}, {"candidate", c}, {"base_samples", base_values}, {"candidate_samples", cand_it->second}};
+    if (b != 0) others[name]["change"] = c / b - 1.0;
+  }
+  record["metrics"] = others;
+  json guards = json::object();
+  for (const auto& g : m_cfg.guards) {
+    auto it = verdict.guards.find(g.name);
+    if (it == verdict.guards.end()) continue;
+    guards[g.name] = {{"direction", decide::to_string(g.direction)}, {"tolerance", g.tolerance},
+                      {"effect", it->second.change},  {"ci_low", it->second.ci_low},
+                      {"ci_high", it->second.ci_high}, {"p_worse", it->second.p_worse}};
+  }
+  record["guards"] = guards;
+  record["decision"] = {{"outcome", decide::to_string(verdict.outcome)}, {"reason", verdict.reason},
+                        {"min_effect", rule.min_effect}, {"alpha", rule.alpha}, {"max_pairs", rule.max_pairs},
+                        {"looks", rule.looks}};
+  if (!warnings.empty()) record["warnings"] = warnings;
+  return verdict;
+}
+
+void Runner::keep(const sources::Hypothesis& h, json& record, int id) {
+  set_stage(id, h.title, "commit");
+  const json& m = record["metric"];
+  std::string unit = m_cfg.metric.unit.empty() ? "" : " " + m_cfg.metric.unit;
+  std::string msg = h.title + "\n\n";
+  if (!h.hypothesis.empty()) msg += "Hypothesis: " + h.hypothesis + "\n";
+  if (!h.mechanism.empty()) msg += "Mechanism: " + h.mechanism + "\n";
+  msg += fmt::format("\n{}: {:.4g}{} -> {:.4g}{}, {} (p={:.2g}, {} pairs, {} is better)\n", m_cfg.metric.name,
+                     m["base_median"].get<double>(), unit, m["candidate_median"].get<double>(), unit, effect_text(m),
+                     m["p"].get<double>(), record["pairs"].get<int>(), decide::to_string(m_cfg.metric.direction));
+  for (const auto& [name, g] : record["guards"].items()) {
+    msg += fmt::format("guard {}: {} (tolerance {:.0f}%)\n", name, effect_text(g), g["tolerance"].get<double>() * 100);
+  }
+  json result = {{"status", "keep"},
+                 {"metric", m_cfg.metric.name},
+                 {"base", m["base_median"]},
+                 {"candidate", m["candidate_median"]},
+                 {"effect", m["effect"]},
+                 {"ci", {m["ci_low"], m["ci_high"]}},
+                 {"p", m["p"]},
+                 {"pairs", record["pairs"]}};
+  json metrics_json = json::object();
+  for (const auto& [name, v] : record["metrics"].items()) metrics_json[name] = v["candidate"];
+  result["metrics"] = metrics_json;
+  msg += fmt::format("\nExperiment: {}\nResult: {}\n", id, result.dump());
+  git_oid commit = m_cand->commit_index(msg, true);
+  record["commit"] = git::to_hex(commit);
+  m_best = commit;
+}
+
+void Runner::finish(json& record, double started) {
+  record["finished_at"] = util::utc_now_iso();
+  record["durations"]["total"] = util::monotonic_seconds() - started;
+  journal::append(m_paths.journal, record);
+}
+
+json Runner::run_experiment(const sources::Hypothesis& h, int id) {
+  double started = util::monotonic_seconds();
+  json record = {{"type", "experiment"},
+                 {"schema", journal::k_schema},
+                 {"id", id},
+                 {"session", m_cfg.session},
+                 {"started_at", util::utc_now_iso()},
+                 {"source", {{"kind", h.source}, {"file", h.origin}}},
+                 {"title", h.title},
+                 {"hypothesis", h.hypothesis},
+                 {"mechanism", h.mechanism},
+                 {"idea", h.idea},
+                 {"patch_sha256", h.patch_sha256},
+                 {"files", json::array()},
+                 {"base_commit", git::to_hex(m_best)},
+                 {"gates", json::array()},
+                 {"durations", json::object()},
+                 {"asi", h.asi}};
+  m_state["experiment"] = {{"id", id},
+                           {"title", h.title},
+                           {"source", record["source"]},
+                           {"hypothesis", h.hypothesis},
+                           {"mechanism", h.mechanism},
+                           {"idea", h.idea},
+                           {"patch_sha256", h.patch_sha256},
+                           {"base_commit", record["base_commit"]},
+                           {"started_at", record["started_at"]},
+                           {"stage", "screen"}};
+  bool applied = false;
+  try {
+    set_stage(id, h.title, "screen");
+    screen(h, record);
+    set_stage(id, h.title, "apply");
+    // Every experiment's diff stays retrievable, kept or not.
+    util::write_file_atomic(m_paths.patches / fmt::format("{:04d}.patch", id), h.patch);
+    record["patch_file"] = (m_paths.patches / fmt::format("{:04d}.patch", id)).lexically_relative(m_paths.root).generic_string();
+    applied = true;
+    git::ApplyOutcome ap = git::apply_patch(*m_cand, h.patch);
+    if (!ap.ok) throw ExperimentEnd{"apply_failed", "patch does not apply: " + ap.error};
+    build_candidate(record, id);
+    run_gates(record, id);
+    decide::Verdict v = measure(record, id);
+    record["reason"] = v.reason;
+    switch (v.outcome) {
+    case decide::Outcome::keep:
+      record["status"] = "keep";
+      keep(h, record, id);
+      break;
+    case decide::Outcome::discard:
+      record["status"] = "discard";
+      break;
+    default:
+      record["status"] = "inconclusive";
+      break;
+    }
+  } catch (const ExperimentEnd& end) {
+    record["status"] = end.status;
+    record["reason"] = end.reason;
+  } catch (const StageInterrupted&) {
+    record["status"] = "interrupted";
+    record["reason"] = fmt::format("stopped by signal {} at stage \"{}\"", static_cast<int>(g_interrupt),
+                                   m_state["experiment"].value("stage", "?"));
+  }
+  // Revert (or, after a keep, bring the base to the new best) before the record is written, so a
+  // recorded experiment never leaves a patched worktree behind.
+  if (applied) m_cand->reset_hard_clean(m_best);
+  if (record["status"] == "keep") m_base->reset_hard_clean(m_best);
+  finish(record, started);
+  m_state["experiment"] = nullptr;
+  write_state(m_paths, m_state);
+  return record;
+}
+
+std::optional<std::string> Runner::stop_reason(int ran, double started) {
+  const config::Limits& lim = m_cfg.limits;
+  if (lim.max_experiments > 0 && ran >= lim.max_experiments) {
+    return fmt::format("max_experiments reached ({})", lim.max_experiments);
+  }
+  if (lim.max_duration.count() > 0 && util::monotonic_seconds() - started >= static_cast<double>(lim.max_duration.count()) / 1000.0) {
+    return fmt::format("max_duration reached ({})", config::format_duration(lim.max_duration));
+  }
+  if (lim.max_consecutive_failures > 0 && m_consecutive_failures >= lim.max_consecutive_failures) {
+    return fmt::format("max_consecutive_failures reached ({} in a row)", m_consecutive_failures);
+  }
+  if (lim.target && !m_view.kept.empty()) {
+    double best = m_view.experiments[m_view.kept.back()]["metric"].value("candidate_median", 0.0);
+    bool reached = m_cfg.metric.direction == decide::Direction::lower ? best <= *lim.target : best >= *lim.target;
+    if (reached) return fmt::format("target reached ({} {} {})", m_cfg.metric.name, best, *lim.target);
+  }
+  return std::nullopt;
+}
+
+RunSummary Runner::run(bool once) {
+  RunLock lock(m_paths);
+  prepare();
+  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
+             {"experiment", nullptr}};
+  recover_unfinished();
+  write_state(m_paths, m_state);
+  report::write_dead_ends(m_view, m_cfg, m_paths.reports);
+
+  RunSummary summary;
+  double started = util::monotonic_seconds();
+  while (true) {
+    if (interrupted()) throw Interrupted("interrupted before the next experiment; nothing was running");
+    if (auto why = stop_reason(summary.experiments, started)) {
+      summary.stop_reason = *why;
+      break;
+    }
+    ensure_base_built();
+    std::optional<sources::Hypothesis> h = next_hypothesis();
+    if (!h) {
+      summary.stop_reason = "no more hypotheses (the queue is done)";
+      break;
+    }
+    int id = m_view.next_id;
+    json record = run_experiment(*h, id);
+    ++summary.experiments;
+    std::string status = record["status"];
+    bool failure = status == "crash" || status == "timeout" || status == "checks_failed" || status == "apply_failed";
+    m_consecutive_failures = failure ? m_consecutive_failures + 1 : 0;
+    reload_view();
+    report::write_dead_ends(m_view, m_cfg, m_paths.reports);
+    m_progress.finished(record);
+    if (status == "interrupted") {
+      throw Interrupted(fmt::format("interrupted during experiment {}; recorded as interrupted, worktrees restored", id));
+    }
+    if (once) {
+      summary.stop_reason = "--once: one experiment done";
+      break;
+    }
+  }
+  m_state["finished_at"] = util::utc_now_iso();
+  m_state["stop_reason"] = summary.stop_reason;
+  m_state["pid"] = nullptr;
+  write_state(m_paths, m_state);
+  report::write_report(m_view, m_cfg, m_paths.reports);
+  return summary;
+}
+
+} // namespace
+
+// ---- public --------------------------------------------------------------------------------
+
+std::string effect_text(const json& metric) {
+  double e = metric.value("effect", 0.0);
+  if (!metric.contains("ci_low")) return pct(e);
+  return fmt::format("{} (95% CI {} to {})", pct(e), pct(metric.value("ci_low", 0.0)), pct(metric.value("ci_high", 0.0)));
+}
+
+RunSummary run(const RunOptions& options, Progress& progress) {
+  config::Config cfg = config::load(options.config_path);
+  fs::path cfg_dir = fs::absolute(options.config_path).parent_path();
+  git::Repository repo = git::Repository::discover(cfg_dir);
+  Paths paths = Paths::make(cfg, repo.workdir());
+  Runner runner(std::move(cfg), std::move(repo), std::move(paths), progress);
+  return runner.run(options.once);
+}
+
+// ---- console progress ----------------------------------------------------------------------
+
+ConsoleProgress::ConsoleProgress() : m_tty(::isatty(STDERR_FILENO) == 1) {}
+
+void ConsoleProgress::clear_stage_line() {
+  if (m_tty && m_stage_shown) std::fputs("\r\033[K", stderr);
+  m_stage_shown = false;
+}
+
+void ConsoleProgress::note(const std::string& line) {
+  clear_stage_line();
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+void ConsoleProgress::stage(int id, const std::string& title, const std::string& stage) {
+  std::string line = id > 0 ? fmt::format("  #{} {}: {}", id, title, stage) : fmt::format("  {}: {}", title, stage);
+  if (m_tty) {
+    clear_stage_line();
+    std::fputs(line.substr(0, 150).c_str(), stderr);
+    m_stage_shown = true;
+  } else if (stage.rfind("pair ", 0) != 0 || stage == "pair 1/" + stage.substr(stage.find('/') + 1)) {
+    // Without a terminal, print stage changes but not every pair.
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+void ConsoleProgress::finished(const json& r) {
+  clear_stage_line();
+  std::string status = r.value("status", "?");
+  std::string detail;
+  if (r.contains("metric") && r["metric"].is_object()) {
+    detail = fmt::format("{} {} in {} pairs", r["metric"].value("name", ""), effect_text(r["metric"]),
+                         r.value("pairs", 0));
+  }
+  std::string reason = r.value("reason", "");
+  std::fprintf(stderr, "#%-3d %-13s %s%s%s%s\n", r.value("id", 0), status.c_str(), r.value("title", "").c_str(),
+               detail.empty() ? "" : "  ", detail.c_str(),
+               reason.empty() || status == "keep" ? "" : ("  [" + reason + "]").c_str());
+  std::fflush(stderr);
+}
+
+} // namespace ar::loop

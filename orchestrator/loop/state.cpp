@@ -1,0 +1,56 @@
+#include "loop/state.hpp"
+
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace ar::loop {
+
+void write_state(const Paths& paths, const nlohmann::json& state) {
+  util::write_file_atomic(paths.state_file, state.dump(2) + "\n");
+}
+
+std::optional<nlohmann::json> read_state(const Paths& paths) {
+  std::optional<std::string> text = util::read_file(paths.state_file);
+  if (!text) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+bool pid_alive(long pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+RunLock::RunLock(const Paths& paths) {
+  std::filesystem::create_directories(paths.state_dir);
+  m_fd = ::open(paths.lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (m_fd < 0) throw Error(fmt::format("{}: cannot open lock file: {}", paths.lock_file.string(), std::strerror(errno)));
+  if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string holder = util::read_file(paths.lock_file).value_or("");
+    while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+    ::close(m_fd);
+    m_fd = -1;
+    throw Error(fmt::format("another autoresearch run is active in this repository ({}); lock {}",
+                            holder.empty() ? "holder unknown" : holder, paths.lock_file.string()));
+  }
+  std::string me = fmt::format("pid {}, started {}\n", ::getpid(), util::utc_now_iso());
+  if (::ftruncate(m_fd, 0) == 0) {
+    [[maybe_unused]] ssize_t n = ::pwrite(m_fd, me.data(), me.size(), 0);
+  }
+}
+
+RunLock::~RunLock() {
+  if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+}
+
+} // namespace ar::loop

@@ -1,0 +1,67 @@
+#pragma once
+// The only code in the program that forks. A command runs in its own process group with stdin
+// from /dev/null; stdout and stderr share one pipe (so lines keep their order) and go to a log
+// file (capped: head and tail kept, the cut marked) and to a bounded in-memory tail. Each complete
+// line is also handed to `on_line`, so callers can scan the whole stream without holding it.
+//
+// At the deadline, or when *interrupt becomes non-zero, SIGTERM goes to the whole group and SIGKILL
+// follows after `kill_grace`. When the direct child exits, the rest of its group is killed too
+// and the pipe is drained for at most `drain_after_exit`, so a grandchild (even one that left the
+// group) holding the pipe cannot hang the caller. Every child is reaped before run() returns.
+//
+// Not thread-safe with respect to other forks; signal-safe in the sense that EINTR is retried.
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ar::proc {
+
+struct RunSpec {
+  // Run as `/bin/sh -c <command>` when non-empty; otherwise `argv` is executed directly (PATH
+  // lookup applies to argv[0]).
+  std::string command;
+  std::vector<std::string> argv;
+  std::filesystem::path cwd;                              // empty: inherit
+  std::vector<std::pair<std::string, std::string>> env;   // added to / overriding the environment
+  std::chrono::milliseconds timeout{0};                   // 0: no deadline
+  std::chrono::milliseconds kill_grace{std::chrono::seconds(5)};
+  std::chrono::milliseconds drain_after_exit{std::chrono::seconds(2)};
+  std::filesystem::path log_path;          // output appended here; empty: no log file
+  std::uint64_t log_head_bytes = 32u << 20; // bytes written to the log before it is cut
+  std::uint64_t log_tail_bytes = 4u << 20;  // bytes kept from the end once the log is cut
+  std::size_t tail_bytes = 16u << 10;       // size of Result::tail
+  std::size_t max_line_bytes = 64u << 10;   // longer lines reach on_line cut to this length
+  std::function<void(std::string_view line)> on_line; // each line, without its '\n'
+  const volatile std::sig_atomic_t* interrupt = nullptr; // stop early when *interrupt != 0
+};
+
+enum class Ending { exited, signaled, timed_out, interrupted, failed_to_start };
+
+struct Result {
+  Ending ending = Ending::failed_to_start;
+  int exit_code = -1;       // valid when ending == exited
+  int signal = 0;           // valid when ending == signaled
+  double seconds = 0;       // wall time from spawn to reap
+  std::string tail;         // the last tail_bytes of output
+  std::string error;        // why it failed to start, or other layer errors
+  std::uint64_t output_bytes = 0;
+  bool log_cut = false;     // the log file holds only head and tail
+
+  bool ok() const { return ending == Ending::exited && exit_code == 0; }
+  // One line: "exit 3", "killed by signal 11", "timed out after 10s", "interrupted",
+  // "could not start: ...".
+  std::string describe() const;
+};
+
+// Runs the command to completion (or deadline or interrupt). Never throws for the child's
+// failures; those are in Result.
+Result run(const RunSpec& spec);
+
+} // namespace ar::proc
