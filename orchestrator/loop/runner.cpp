@@ -3,6 +3,7 @@
 #include "decide/decision.hpp"
 #include "git/git.hpp"
 #include "journal/journal.hpp"
+#include "loop/screen.hpp"
 #include "loop/state.hpp"
 #include "metrics/metric_parser.hpp"
 #include "proc/subprocess.hpp"
@@ -11,7 +12,6 @@
 #include "sources/queue.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
-#include "util/glob.hpp"
 #include "util/interrupt.hpp"
 
 #include <algorithm>
@@ -41,28 +41,6 @@ struct ExperimentEnd {
 std::string pct(double fraction) { return fmt::format("{:+.1f}%", fraction * 100.0); }
 
 std::string short_hex(const git_oid& oid) { return git::to_hex(oid).substr(0, 12); }
-
-// Paths no hypothesis may touch whatever the config says.
-bool is_forbidden_path(const std::string& path, std::string& why) {
-  if (path.empty()) return false;
-  if (path[0] == '/') {
-    why = "absolute path";
-    return true;
-  }
-  fs::path p(path);
-  for (const auto& part : p) {
-    if (part == "..") {
-      why = "path leaves the repository (..)";
-      return true;
-    }
-  }
-  std::string first = p.begin()->string();
-  if (first == ".git" || first == ".autoresearch") {
-    why = fmt::format("path inside {}/", first);
-    return true;
-  }
-  return false;
-}
 
 class Runner {
 public:
@@ -306,25 +284,10 @@ void Runner::screen(const sources::Hypothesis& h, json& record) {
   for (const auto& f : parsed.files) files.push_back(f.new_path.empty() ? f.old_path : f.new_path);
   record["files"] = files;
 
-  std::string config_rel = m_paths.config.lexically_relative(m_paths.repo_root).generic_string();
-  std::string journal_rel = m_paths.journal.lexically_relative(m_paths.repo_root).generic_string();
-  for (const auto& f : parsed.files) {
-    for (const std::string& path : {f.old_path, f.new_path}) {
-      if (path.empty()) continue;
-      std::string why;
-      if (is_forbidden_path(path, why)) throw ExperimentEnd{"rejected", fmt::format("{}: {}", path, why)};
-      if (path == config_rel || path == journal_rel) {
-        throw ExperimentEnd{"rejected", fmt::format("touches protected path {} (autoresearch's own file)", path)};
-      }
-      if (const std::string* p = util::first_match(m_cfg.protected_paths, path)) {
-        throw ExperimentEnd{"rejected", fmt::format("touches protected path {} (protected by \"{}\")", path, *p)};
-      }
-      if (!m_cfg.scope.empty() && util::first_match(m_cfg.scope, path) == nullptr) {
-        throw ExperimentEnd{"rejected", fmt::format("{} is outside the scope ({})", path,
-                                                    fmt::format("{}", fmt::join(m_cfg.scope, ", ")))};
-      }
-    }
-  }
+  ScreenRules rules{m_cfg.protected_paths, m_cfg.scope,
+                    {m_paths.config.lexically_relative(m_paths.repo_root).generic_string(),
+                     m_paths.journal.lexically_relative(m_paths.repo_root).generic_string()}};
+  if (auto why = screen_paths(parsed.files, rules)) throw ExperimentEnd{"rejected", *why};
 }
 
 void Runner::build_candidate(json& record, int id) {

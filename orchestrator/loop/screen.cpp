@@ -1,0 +1,47 @@
+#include "loop/screen.hpp"
+
+#include "util/glob.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace ar::loop {
+
+namespace {
+
+// Paths no hypothesis may touch whatever the config says.
+std::optional<std::string> forbidden(const std::string& path) {
+  if (path[0] == '/') return "absolute path";
+  std::filesystem::path p(path);
+  for (const auto& part : p) {
+    if (part == "..") return "path leaves the repository (..)";
+  }
+  std::string first = p.begin()->string();
+  if (first == ".git" || first == ".autoresearch") return fmt::format("path inside {}/", first);
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files, const ScreenRules& rules) {
+  for (const auto& f : files) {
+    for (const std::string* path : {&f.old_path, &f.new_path}) {
+      if (path->empty()) continue;
+      if (auto why = forbidden(*path)) return fmt::format("{}: {}", *path, *why);
+      if (std::find(rules.own_files.begin(), rules.own_files.end(), *path) != rules.own_files.end()) {
+        return fmt::format("touches protected path {} (autoresearch's own file)", *path);
+      }
+      if (const std::string* p = util::first_match(rules.protected_paths, *path)) {
+        return fmt::format("touches protected path {} (protected by \"{}\")", *path, *p);
+      }
+      if (!rules.scope.empty() && util::first_match(rules.scope, *path) == nullptr) {
+        return fmt::format("{} is outside the scope ({})", *path, fmt::join(rules.scope, ", "));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace ar::loop

@@ -1,0 +1,23 @@
+#pragma once
+// Screening of a patch before anything is written: paths that leave the repository, reach into
+// .git/ or .autoresearch/, touch a protected path or leave the scope are refused with the path
+// named. Globs are relative to the repository root (see util/glob.hpp).
+
+#include "git/git.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ar::loop {
+
+struct ScreenRules {
+  std::vector<std::string> protected_paths;  // config `protected`
+  std::vector<std::string> scope;            // config `scope`; empty: anywhere not protected
+  std::vector<std::string> own_files;        // the config and journal: always protected
+};
+
+// std::nullopt when every path may be touched; otherwise the reason, naming the path.
+std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files, const ScreenRules& rules);
+
+} // namespace ar::loop
