@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <iostream>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -151,6 +150,14 @@ TEST_F(GitRepository, EnsureExcludedDoesNotMistakeALongerLineForThePattern) {
   write_text(exclude, ".autoresearch/old\n");
   repo.ensure_excluded(".autoresearch/");
   EXPECT_EQ(read_text(exclude), ".autoresearch/old\n.autoresearch/\n");
+}
+
+TEST_F(GitRepository, EnsureExcludedCreatesAMissingExcludeFile) {
+  init_repo();
+  fs::remove_all(m_repo / ".git" / "info");
+  Repository repo = Repository::discover(m_repo);
+  repo.ensure_excluded(".autoresearch/");
+  EXPECT_EQ(read_text(m_repo / ".git" / "info" / "exclude"), ".autoresearch/\n");
 }
 
 TEST_F(GitRepository, FirstParentChainFollowsFirstParentsNewestFirst) {
@@ -393,7 +400,6 @@ TEST_F(GitPatch, ApplyPatchNamesTheFileAndTheHunkThatFails) {
   EXPECT_TRUE(contains(out.error, "a.txt"));
   EXPECT_TRUE(contains(out.error, "hunk 2"));
   EXPECT_FALSE(contains(out.error, "hunk 1"));
-  std::cerr << "DEBUG " << out.error << "\n";
 }
 
 TEST_F(GitPatch, ApplyPatchToAMissingFileNamesIt) {

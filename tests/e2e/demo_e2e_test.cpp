@@ -1,0 +1,71 @@
+// The demo session shipped at the repository root, run end to end on a copy of the repository:
+// every queued patch must end in the status it was written to demonstrate.
+
+#include "e2e/e2e_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <map>
+
+namespace ar::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+TEST(DemoE2E, EveryDemoPatchEndsInItsExpectedStatus) {
+  TempDir tmp("autoresearch-demo");
+  fs::path repo = tmp / "repo";
+  fs::create_directories(repo);
+  // The tracked files of this source tree, as a fresh clone would have them.
+  std::string files = git(AUTORESEARCH_SOURCE_DIR, "ls-files");
+  size_t pos = 0;
+  while (pos < files.size()) {
+    size_t end = files.find('\n', pos);
+    if (end == std::string::npos) end = files.size();
+    std::string rel = files.substr(pos, end - pos);
+    pos = end + 1;
+    fs::path src = fs::path(AUTORESEARCH_SOURCE_DIR) / rel;
+    if (!fs::exists(src)) continue;  // deleted in the working tree
+    fs::create_directories((repo / rel).parent_path());
+    fs::copy_file(src, repo / rel, fs::copy_options::overwrite_existing);
+  }
+  git(repo, "init -q");
+  git(repo, "add -A");
+  git(repo, "commit -q -m demo");
+
+  CliResult run = run_cli(repo, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::cout << run.output;
+
+  std::map<std::string, json> by_file;
+  std::string journal = read_text(repo / "results.jsonl");
+  pos = 0;
+  while (pos < journal.size()) {
+    size_t end = journal.find('\n', pos);
+    json r = json::parse(journal.substr(pos, end - pos));
+    if (r["type"] == "experiment") by_file[r["source"]["file"].get<std::string>()] = r;
+    pos = end + 1;
+  }
+  ASSERT_EQ(by_file.size(), 8u);
+  auto status = [&](const std::string& f) { return by_file.at("experiments/" + f)["status"].get<std::string>(); };
+  EXPECT_EQ(status("01-fnv1a-hash.patch"), "keep");
+  std::string noop = status("02-rename-ranking-array.patch");
+  EXPECT_TRUE(noop == "discard" || noop == "inconclusive") << noop;
+  EXPECT_EQ(status("03-l1-sized-table.patch"), "discard");
+  EXPECT_EQ(status("04-block-reads.patch"), "keep");
+  EXPECT_EQ(status("05-skip-tolower.patch"), "checks_failed");
+  EXPECT_EQ(status("06-open-addressing.patch"), "crash");
+  EXPECT_EQ(status("07-gate-compare-words-only.patch"), "rejected");
+  EXPECT_EQ(status("08-getc-unlocked.patch"), "apply_failed");
+
+  CliResult report = run_cli(repo, "report");
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  std::string md = read_text(repo / "reports/report.md");
+  EXPECT_NE(md.find("Hash words with FNV-1a"), std::string::npos);
+  EXPECT_NE(md.find("Read input in 64 KiB blocks"), std::string::npos);
+}
+
+} // namespace
+} // namespace ar::test
