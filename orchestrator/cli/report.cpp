@@ -18,7 +18,7 @@ int run_report(const ReportOptions& options) {
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
   loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
-  journal::Journal j = journal::load(paths.journal, warnings);
+  journal::Journal j = journal::load(paths.journal, warnings, false);
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
   journal::SessionView view = journal::view(j, cfg.session);
   report::write_report(view, cfg, paths.reports);

@@ -25,7 +25,7 @@ json status_json(const StatusOptions& options) {
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
   loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
-  journal::Journal j = journal::load(paths.journal, warnings);
+  journal::Journal j = journal::load(paths.journal, warnings, false);
   journal::SessionView view = journal::view(j, cfg.session);
   report::Headline h = report::headline(view);
 

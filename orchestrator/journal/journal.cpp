@@ -27,7 +27,47 @@ bool is_status(const std::string& status) {
   return std::find(all.begin(), all.end(), status) != all.end();
 }
 
-Journal load(const fs::path& path, std::vector<std::string>& warnings) {
+namespace {
+
+// Checks the fields the loop relies on, so that later reads never meet a wrong type.
+void validate(const json& record, const fs::path& path, int line_no) {
+  auto fail = [&](const std::string& what) {
+    throw Error(fmt::format("{}:{}: {}", path.string(), line_no, what));
+  };
+  auto require = [&](const char* key, json::value_t type, const char* type_name) {
+    auto it = record.find(key);
+    if (it == record.end()) fail(fmt::format("missing field \"{}\"", key));
+    bool ok = it->type() == type || (type == json::value_t::number_integer && it->is_number_unsigned());
+    if (!ok) fail(fmt::format("field \"{}\" must be {}, got {}", key, type_name, it->dump()));
+  };
+  require("type", json::value_t::string, "a string");
+  require("schema", json::value_t::number_integer, "an integer");
+  int schema = record["schema"].get<int>();
+  if (schema < k_oldest_schema || schema > k_schema) {
+    fail(fmt::format("unsupported journal schema {} (this version reads {} to {})", schema, k_oldest_schema, k_schema));
+  }
+  require("session", json::value_t::string, "a string");
+  std::string type = record["type"];
+  if (type == "header") {
+    if (record.contains("start_commit") && !record["start_commit"].is_string()) fail("field \"start_commit\" must be a string");
+    return;
+  }
+  if (type != "experiment") fail(fmt::format("unknown record type \"{}\"", type));
+  require("id", json::value_t::number_integer, "an integer");
+  require("status", json::value_t::string, "a string");
+  std::string status = record["status"];
+  if (!is_status(status)) fail(fmt::format("unknown status \"{}\"", status));
+  for (const char* key : {"patch_sha256", "title", "commit", "reason"}) {
+    if (record.contains(key) && !record[key].is_string()) fail(fmt::format("field \"{}\" must be a string", key));
+  }
+  if (record.contains("metric") && !record["metric"].is_object() && !record["metric"].is_null()) {
+    fail("field \"metric\" must be an object");
+  }
+}
+
+} // namespace
+
+Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repair) {
   Journal j;
   j.path = path;
   std::optional<std::string> content = util::read_file(path);
@@ -46,6 +86,10 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings) {
     std::string_view line(text.data() + pos, end - pos);
     json record = json::parse(line.begin(), line.end(), nullptr, false);
     if (record.is_discarded() || !record.is_object()) {
+      if (!terminated && !repair) {
+        warnings.push_back(fmt::format("{}:{}: incomplete last line ignored (being written, or torn)", path.string(), line_no));
+        break;
+      }
       if (!terminated) {
         // A cut-off append: keep the bytes for inspection, then cut them from the journal.
         fs::path aside = path;
@@ -62,22 +106,16 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings) {
       }
       throw Error(fmt::format("{}:{}: malformed journal line (not a JSON object); fix or remove it", path.string(), line_no));
     }
-    std::string type = record.value("type", "");
-    int schema = record.value("schema", 0);
-    if (schema < k_oldest_schema || schema > k_schema) {
-      throw Error(fmt::format("{}:{}: unsupported journal schema {} (this version reads {} to {})", path.string(),
-                              line_no, schema, k_oldest_schema, k_schema));
+    if (!terminated && repair) {
+      // A whole record whose newline did not make it to disk: finish the line so the next
+      // append starts a line of its own.
+      util::append_durably(path, "\n");
     }
-    if (type == "header") {
+    validate(record, path, line_no);
+    if (record["type"] == "header") {
       j.headers.push_back(std::move(record));
-    } else if (type == "experiment") {
-      std::string status = record.value("status", "");
-      if (!is_status(status)) {
-        throw Error(fmt::format("{}:{}: unknown status \"{}\"", path.string(), line_no, status));
-      }
-      j.experiments.push_back(std::move(record));
     } else {
-      throw Error(fmt::format("{}:{}: unknown record type \"{}\"", path.string(), line_no, type));
+      j.experiments.push_back(std::move(record));
     }
     pos = end + 1;
   }

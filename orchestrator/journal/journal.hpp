@@ -31,8 +31,11 @@ struct Journal {
 // Reads the journal (a missing or empty file is an empty journal). A torn last line (no trailing
 // newline and not valid JSON: a cut-off append) is moved to "<path>.corrupt" and cut from the file,
 // with a warning added to `warnings`. A malformed line elsewhere, an unknown status or an
-// unsupported schema throws ar::Error naming "<path>:<line>".
-Journal load(const std::filesystem::path& path, std::vector<std::string>& warnings);
+// unsupported schema, or a field of the wrong type throws ar::Error naming "<path>:<line>".
+// A complete last record without its newline gets the newline. Readers that must not write (status,
+// report: a run may be appending right now) pass repair = false: an incomplete last line is then
+// only skipped with a warning.
+Journal load(const std::filesystem::path& path, std::vector<std::string>& warnings, bool repair = true);
 
 // Appends one record as one line and fsyncs; throws ar::Error (disk full, read-only) without
 // leaving a partial line.

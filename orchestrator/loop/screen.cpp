@@ -18,6 +18,11 @@ std::optional<std::string> forbidden(const std::string& path) {
   for (const auto& part : p) {
     if (part == "..") return "path leaves the repository (..)";
   }
+  // "./x" or "a//b" would slip past exact and glob comparisons; git never writes them.
+  if (path.rfind("./", 0) == 0 || path.find("/./") != std::string::npos || path.find("//") != std::string::npos ||
+      path == ".") {
+    return "path is not in normal form (\"./\" or \"//\")";
+  }
   std::string first = p.begin()->string();
   if (first == ".git" || first == ".autoresearch") return fmt::format("path inside {}/", first);
   return std::nullopt;

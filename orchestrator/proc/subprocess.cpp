@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <system_error>
 
 #include <fcntl.h>
@@ -32,10 +31,12 @@ constexpr milliseconds k_poll_step{100};
 constexpr std::size_t k_read_chunk = 64u << 10;
 constexpr int k_reads_per_wakeup = 16;
 
-std::string errno_text(int err) { return std::generic_category().message(err); }
+std::string errno_text(int err) {
+  return std::generic_category().message(err);
+}
 
 class Fd {
-public:
+ public:
   Fd() = default;
   explicit Fd(int fd) : m_fd(fd) {}
   ~Fd() { reset(); }
@@ -58,7 +59,7 @@ public:
     m_fd = -1;
   }
 
-private:
+ private:
   int m_fd = -1;
 };
 
@@ -95,7 +96,7 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 // The last `capacity` bytes of a stream, in O(capacity) memory.
 class Ring {
-public:
+ public:
   explicit Ring(std::size_t capacity) : m_capacity(capacity) {}
 
   void append(const char* data, std::size_t size) {
@@ -132,7 +133,7 @@ public:
     return out;
   }
 
-private:
+ private:
   std::size_t m_capacity;
   std::string m_buf;
   std::size_t m_start = 0;
@@ -141,7 +142,7 @@ private:
 // Splits the stream into lines for on_line; a line longer than the limit is passed on cut, and
 // the rest of it is dropped unread, so memory stays at max_line_bytes.
 class LineSplitter {
-public:
+ public:
   LineSplitter(const std::function<void(std::string_view)>& on_line, std::size_t max_line_bytes)
       : m_on_line(on_line), m_max(max_line_bytes) {}
 
@@ -149,9 +150,7 @@ public:
     if (!m_on_line) return;
     while (size > 0) {
       const void* found = std::memchr(data, '\n', size);
-      std::size_t piece =
-          found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - data)
-                           : size;
+      std::size_t piece = found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - data) : size;
       take(data, piece);
       if (found == nullptr) return;
       emit();
@@ -165,7 +164,7 @@ public:
     if (m_on_line && m_pending) emit();
   }
 
-private:
+ private:
   void take(const char* data, std::size_t size) {
     if (size == 0) return;
     m_pending = true;
@@ -188,13 +187,13 @@ private:
   const std::function<void(std::string_view)>& m_on_line;
   std::size_t m_max;
   std::string m_line;
-  bool m_pending = false; // a line has started (it may be empty after a cut at 0 bytes)
+  bool m_pending = false;  // a line has started (it may be empty after a cut at 0 bytes)
 };
 
 // The log file: the first head bytes go straight to disk; later bytes only into a ring, written
 // after a cut marker when the child is done, because until then we cannot know what the tail is.
 class Log {
-public:
+ public:
   Log(std::uint64_t head_bytes, std::uint64_t tail_bytes)
       : m_head(head_bytes), m_tail(static_cast<std::size_t>(tail_bytes)) {}
 
@@ -229,8 +228,8 @@ public:
     if (!m_fd.valid()) return false;
     bool cut = m_after_head > m_tail.size();
     if (cut) {
-      std::string marker = fmt::format("\n[autoresearch: output cut: {} bytes omitted]\n",
-                                       m_after_head - m_tail.size());
+      std::string marker =
+          fmt::format("\n[autoresearch: output cut: {} bytes omitted]\n", m_after_head - m_tail.size());
       write(marker.data(), marker.size());
     }
     std::string tail = m_tail.str();
@@ -242,7 +241,7 @@ public:
   // The first write error, if any (the run goes on without its log).
   const std::string& error() const { return m_error; }
 
-private:
+ private:
   void write(const char* data, std::size_t size) {
     if (!m_error.empty() || size == 0) return;
     if (!write_all(m_fd.get(), data, size))
@@ -261,7 +260,7 @@ private:
 // Kills and reaps the child if run() leaves early (an exception from on_line, bad_alloc), so no
 // path out of run() leaves a zombie or a runaway group behind.
 class ChildGuard {
-public:
+ public:
   explicit ChildGuard(pid_t pid) : m_pid(pid) {}
   ~ChildGuard() {
     if (!m_reaped) {
@@ -284,7 +283,7 @@ public:
     for (;;) {
       if (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0)
         return info.si_pid == m_pid;
-      if (errno != EINTR) return true; // ECHILD: nothing left to wait for
+      if (errno != EINTR) return true;  // ECHILD: nothing left to wait for
     }
   }
 
@@ -297,7 +296,7 @@ public:
     m_reaped = true;
   }
 
-private:
+ private:
   pid_t m_pid;
   bool m_reaped = false;
   int m_status = 0;
@@ -309,7 +308,7 @@ struct ChildPlan {
   std::vector<std::string> args;
   std::vector<char*> argv;
   std::vector<std::string> env_strings;
-  std::vector<char*> envp; // empty: inherit
+  std::vector<char*> envp;  // empty: inherit
   std::string cwd;
   bool path_lookup = false;
 };
@@ -336,8 +335,7 @@ ChildPlan make_plan(const RunSpec& spec) {
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
       std::string_view text(*entry);
       std::string_view name = text.substr(0, text.find('='));
-      bool overridden = std::any_of(spec.env.begin(), spec.env.end(),
-                                    [&](const auto& kv) { return kv.first == name; });
+      bool overridden = std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& kv) { return kv.first == name; });
       if (!overridden) plan.env_strings.emplace_back(text);
     }
     for (const auto& [name, value] : spec.env) plan.env_strings.push_back(name + "=" + value);
@@ -369,24 +367,29 @@ ChildPlan make_plan(const RunSpec& spec) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
   // Our descriptors sit above 2 (lift_above_stdio), so these dup2 calls never overwrite a source.
-  if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 ||
-      ::dup2(out_fd, STDERR_FILENO) < 0)
+  if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(out_fd, STDERR_FILENO) < 0)
     fail(k_stage_redirect);
   if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(k_stage_chdir);
   if (!plan.envp.empty()) environ = const_cast<char**>(plan.envp.data());
-  if (plan.path_lookup) ::execvp(plan.argv[0], plan.argv.data());
-  else ::execv(plan.argv[0], plan.argv.data());
+  if (plan.path_lookup)
+    ::execvp(plan.argv[0], plan.argv.data());
+  else
+    ::execv(plan.argv[0], plan.argv.data());
   fail(k_stage_exec);
-  ::_exit(127); // not reached; fail() does not return
+  ::_exit(127);  // not reached; fail() does not return
 }
 
 std::string describe_start_failure(const ChildReport& report, const ChildPlan& plan) {
   std::string why = errno_text(report.err);
   switch (report.stage) {
-  case k_stage_setpgid: return "setpgid: " + why;
-  case k_stage_redirect: return "redirecting stdin/stdout: " + why;
-  case k_stage_chdir: return fmt::format("cannot change to {}: {}", plan.cwd, why);
-  default: return fmt::format("{}: {}", plan.args.front(), why);
+    case k_stage_setpgid:
+      return "setpgid: " + why;
+    case k_stage_redirect:
+      return "redirecting stdin/stdout: " + why;
+    case k_stage_chdir:
+      return fmt::format("cannot change to {}: {}", plan.cwd, why);
+    default:
+      return fmt::format("{}: {}", plan.args.front(), why);
   }
 }
 
@@ -407,17 +410,21 @@ int ceil_ms(Clock::duration d) {
   return static_cast<int>(std::clamp<decltype(ms)>(ms, 0, k_poll_step.count()));
 }
 
-} // namespace
+}  // namespace
 
 std::string Result::describe() const {
   switch (ending) {
-  case Ending::exited: return fmt::format("exit {}", exit_code);
-  case Ending::signaled: return fmt::format("killed by signal {}", signal);
-  case Ending::timed_out:
-    return seconds < 10 ? fmt::format("timed out after {:.1f}s", seconds)
-                        : fmt::format("timed out after {:.0f}s", seconds);
-  case Ending::interrupted: return "interrupted";
-  case Ending::failed_to_start: return "could not start: " + error;
+    case Ending::exited:
+      return fmt::format("exit {}", exit_code);
+    case Ending::signaled:
+      return fmt::format("killed by signal {}", signal);
+    case Ending::timed_out:
+      return seconds < 10 ? fmt::format("timed out after {:.1f}s", seconds)
+                          : fmt::format("timed out after {:.0f}s", seconds);
+    case Ending::interrupted:
+      return "interrupted";
+    case Ending::failed_to_start:
+      return "could not start: " + error;
   }
   return "unknown ending";
 }
@@ -509,8 +516,10 @@ Result run(const RunSpec& spec) {
     }
     if (!child.reaped()) {
       if (stop == Stop::none) {
-        if (now >= deadline) stop = Stop::timeout;
-        else if (spec.interrupt != nullptr && *spec.interrupt != 0) stop = Stop::interrupt;
+        if (now >= deadline)
+          stop = Stop::timeout;
+        else if (spec.interrupt != nullptr && *spec.interrupt != 0)
+          stop = Stop::interrupt;
         if (stop != Stop::none) {
           ::kill(-pid, SIGTERM);
           kill_at = now + spec.kill_grace;
@@ -523,8 +532,7 @@ Result run(const RunSpec& spec) {
     }
     if (child.reaped() && (!out_read.valid() || now >= drain_until)) break;
 
-    auto next = std::min({now + k_poll_step, stop == Stop::none ? deadline : no_time, kill_at,
-                          drain_until});
+    auto next = std::min({now + k_poll_step, stop == Stop::none ? deadline : no_time, kill_at, drain_until});
     int wait_ms = ceil_ms(next - now);
 
     pollfd fds[2];
@@ -553,9 +561,8 @@ Result run(const RunSpec& spec) {
       }
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n < 0 && result.error.empty())
-        result.error = "reading output: " + errno_text(errno);
-      out_read.reset(); // EOF (or a read error we cannot recover from)
+      if (n < 0 && result.error.empty()) result.error = "reading output: " + errno_text(errno);
+      out_read.reset();  // EOF (or a read error we cannot recover from)
       break;
     }
   }
@@ -570,11 +577,15 @@ Result run(const RunSpec& spec) {
   const int status = child.status();
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  if (stop == Stop::timeout) result.ending = Ending::timed_out;
-  else if (stop == Stop::interrupt) result.ending = Ending::interrupted;
-  else if (WIFSIGNALED(status)) result.ending = Ending::signaled;
-  else result.ending = Ending::exited;
+  if (stop == Stop::timeout)
+    result.ending = Ending::timed_out;
+  else if (stop == Stop::interrupt)
+    result.ending = Ending::interrupted;
+  else if (WIFSIGNALED(status))
+    result.ending = Ending::signaled;
+  else
+    result.ending = Ending::exited;
   return result;
 }
 
-} // namespace ar::proc
+}  // namespace ar::proc

@@ -103,7 +103,7 @@ TEST(SubprocessExit, CodePropagates) {
 
 TEST(SubprocessExit, ArgvModeRunsWithoutShell) {
   RunSpec spec;
-  spec.argv = {"printf", "%s|%s\\n", "a b", "$HOME"}; // no shell: no splitting, no expansion
+  spec.argv = {"printf", "%s|%s\\n", "a b", "$HOME"};  // no shell: no splitting, no expansion
   Result r = run(spec);
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(r.tail, "a b|$HOME\n");
@@ -139,7 +139,7 @@ TEST(SubprocessStart, MissingProgramInArgvMode) {
 
 TEST(SubprocessStart, NotExecutableInArgvMode) {
   TempDir dir;
-  ar::test::write_text(dir / "script", "#!/bin/sh\necho hi\n"); // mode 0644
+  ar::test::write_text(dir / "script", "#!/bin/sh\necho hi\n");  // mode 0644
   RunSpec spec;
   spec.argv = {(dir / "script").string()};
   Result r = run(spec);
@@ -167,7 +167,7 @@ TEST(SubprocessStart, UnwritableLogFailsBeforeStarting) {
   TempDir dir;
   ar::test::write_text(dir / "file", "x");
   RunSpec spec = shell("touch " + ar::test::shell_quote((dir / "ran").string()));
-  spec.log_path = dir / "file" / "sub" / "out.log"; // a parent is a regular file
+  spec.log_path = dir / "file" / "sub" / "out.log";  // a parent is a regular file
   Result r = run(spec);
   EXPECT_EQ(r.ending, Ending::failed_to_start);
   EXPECT_FALSE(r.error.empty());
@@ -188,7 +188,7 @@ TEST(SubprocessEnvironment, CwdAndEnvHonoured) {
   EXPECT_EQ(lines[0], std::filesystem::canonical(dir / "work").string());
   EXPECT_EQ(lines[1], "v=hello world");
   EXPECT_EQ(lines[2], "home=/nowhere");
-  EXPECT_EQ(lines[3], "path=set"); // the rest of the environment is inherited
+  EXPECT_EQ(lines[3], "path=set");  // the rest of the environment is inherited
 }
 
 TEST(SubprocessEnvironment, EnvInArgvModeOverridesWithoutDuplicates) {
@@ -263,7 +263,8 @@ TEST(SubprocessEnvironment, OurDescriptorsDoNotLeak) {
 
 TEST(SubprocessEnvironment, SignalsStartAtDefaults) {
   // An ignored SIGPIPE in the parent would survive exec and make `yes | head` spin on EPIPE.
-  struct sigaction ignore {}, old {};
+  struct sigaction ignore {
+  }, old{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   sigaction(SIGPIPE, &ignore, &old);
@@ -329,7 +330,7 @@ TEST(SubprocessOutput, LongLineIsCutForOnLineButLoggedWhole) {
 
 TEST(SubprocessOutput, LargerThanAPipeBufferIsFullyLogged) {
   TempDir dir;
-  RunSpec spec = shell("seq 1 1000000"); // 6.9 MB
+  RunSpec spec = shell("seq 1 1000000");  // 6.9 MB
   spec.log_path = dir / "run.log";
   spec.tail_bytes = 1024;
   long count = 0;
@@ -364,8 +365,8 @@ TEST(SubprocessOutput, BetweenHeadAndHeadPlusTailIsNotCut) {
 TEST(SubprocessOutput, HugeOutputIsCutWithBoundedMemory) {
   TempDir dir;
   constexpr std::uint64_t k_bulk = 200'000'000;
-  RunSpec spec = shell("echo start; yes \"$(printf '%0999d' 0)\" | head -c " +
-                       std::to_string(k_bulk) + "; echo; echo 'METRIC score=42'");
+  RunSpec spec = shell("echo start; yes \"$(printf '%0999d' 0)\" | head -c " + std::to_string(k_bulk) +
+                       "; echo; echo 'METRIC score=42'");
   spec.timeout = 60s;
   spec.log_path = dir / "run.log";
   spec.log_head_bytes = 64 << 10;
@@ -394,9 +395,8 @@ TEST(SubprocessOutput, HugeOutputIsCutWithBoundedMemory) {
   EXPECT_EQ(r.tail.substr(r.tail.size() - 17), "\nMETRIC score=42\n");
 
   const std::string log = read_text(spec.log_path);
-  const std::string marker = "\n[autoresearch: output cut: " +
-                             std::to_string(total - (64 << 10) - (32 << 10)) +
-                             " bytes omitted]\n";
+  const std::string marker =
+      "\n[autoresearch: output cut: " + std::to_string(total - (64 << 10) - (32 << 10)) + " bytes omitted]\n";
   EXPECT_EQ(log.size(), (64u << 10) + marker.size() + (32u << 10));
   EXPECT_EQ(log.rfind("start\n0000", 0), 0u);
   EXPECT_EQ(log.substr(64 << 10, marker.size()), marker);
@@ -414,7 +414,7 @@ TEST(SubprocessDeadline, TimeoutStopsASleeper) {
   EXPECT_EQ(r.ending, Ending::timed_out);
   EXPECT_FALSE(r.ok());
   EXPECT_GE(took, 0.29);
-  EXPECT_LT(took, 0.3 + 0.5); // SIGTERM was enough: no grace needed
+  EXPECT_LT(took, 0.3 + 0.5);  // SIGTERM was enough: no grace needed
   EXPECT_EQ(r.describe().rfind("timed out after ", 0), 0u) << r.describe();
   long pgid = value_after(r.tail, "pgid");
   ASSERT_GT(pgid, 0);
@@ -487,8 +487,9 @@ TEST(SubprocessLeftovers, BackgroundChildInGroupIsKilled) {
 TEST(SubprocessLeftovers, GrandchildThatLeftTheGroupCannotHangUs) {
   // setsid takes the grandchild out of the group, out of reach of the group kill, and it keeps
   // the pipe open; run() must give up on the pipe after drain_after_exit.
-  RunSpec spec = shell("echo \"pgid=$$\"; (setsid sh -c 'echo \"gc=$$\"; exec sleep 30' &); "
-                       "sleep 0.2; echo done");
+  RunSpec spec = shell(
+      "echo \"pgid=$$\"; (setsid sh -c 'echo \"gc=$$\"; exec sleep 30' &); "
+      "sleep 0.2; echo done");
   spec.drain_after_exit = 500ms;
   auto start = Clock::now();
   Result r = run(spec);
@@ -566,5 +567,5 @@ TEST(SubprocessRobustness, ExceptionFromOnLineStillReapsTheGroup) {
   EXPECT_TRUE(group_gone_within(pgid, 2s));
 }
 
-} // namespace
-} // namespace ar::proc
+}  // namespace
+}  // namespace ar::proc
