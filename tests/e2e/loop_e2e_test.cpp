@@ -187,6 +187,13 @@ TEST_F(LoopE2E, InterruptRecordsTheExperimentAndRestoresTheWorktree) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(measuring);
+  // status works from another process while the run is going.
+  CliResult during = run_cli(repo.root, "status --json");
+  ASSERT_EQ(during.exit_code, 0) << during.output;
+  json live = json::parse(during.output);
+  EXPECT_TRUE(live["running"].get<bool>());
+  EXPECT_EQ(live["current"]["id"], 1);
+  EXPECT_EQ(live["current"]["stage"].get<std::string>().rfind("pair ", 0), 0u) << live.dump();
   auto sent = std::chrono::steady_clock::now();
   kill(pid, SIGINT);
   int status = 0;
