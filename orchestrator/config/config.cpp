@@ -487,11 +487,14 @@ void read_sources(const Reader& r, const Section& top, Sources& out) {
 }
 
 void read_limits(const Reader& r, const Section& top, Limits& out) {
-  const Section s = r.child(top, "limits", {"max_experiments", "max_duration", "max_consecutive_failures", "target"});
+  const Section s = r.child(top, "limits", {"max_experiments", "max_duration", "max_consecutive_failures", "target",
+                                                     "retry_interrupted", "max_log_mb"});
   if (const Entry* e = s.find("max_experiments")) out.max_experiments = r.small_integer(*e, 0);
   if (const Entry* e = s.find("max_duration")) out.max_duration = r.duration(*e, false);
   if (const Entry* e = s.find("max_consecutive_failures")) out.max_consecutive_failures = r.small_integer(*e, 0);
   if (const Entry* e = s.find("target")) out.target = r.number(*e);
+  if (const Entry* e = s.find("retry_interrupted")) out.retry_interrupted = r.small_integer(*e, 0);
+  if (const Entry* e = s.find("max_log_mb")) out.max_log_mb = r.small_integer(*e, 1);
 }
 
 // fopen rather than ifstream so that errno names the actual problem.
@@ -632,7 +635,9 @@ nlohmann::json to_json(const Config& config) {
        {{"max_experiments", config.limits.max_experiments},
         {"max_duration", format_duration(config.limits.max_duration)},
         {"max_consecutive_failures", config.limits.max_consecutive_failures},
-        {"target", config.limits.target ? json(*config.limits.target) : json(nullptr)}}},
+        {"target", config.limits.target ? json(*config.limits.target) : json(nullptr)},
+        {"retry_interrupted", config.limits.retry_interrupted},
+        {"max_log_mb", config.limits.max_log_mb}}},
   };
 }
 
@@ -688,6 +693,8 @@ limits:
   max_duration: 0s             # stop after this long, e.g. 8h; 0s: no limit
   max_consecutive_failures: 0  # stop after this many failed experiments in a row; 0: no limit
   target: null                 # stop once the best primary metric reaches this value; null: never
+  retry_interrupted: 1         # times a hypothesis cut short by a signal or crash is tried again
+  max_log_mb: 64               # cap of one experiment's log in .autoresearch/logs (head and tail kept)
 )";
 }
 

@@ -55,6 +55,8 @@ struct Limits {
   Duration max_duration{0};                    // 0: no limit
   int max_consecutive_failures = 0;            // 0: no limit
   std::optional<double> target;                // stop when the best primary value reaches it
+  int retry_interrupted = 1;                   // times an interrupted hypothesis is tried again
+  int max_log_mb = 64;                         // cap of one experiment's log (head and tail kept)
 };
 
 struct Config {

@@ -20,7 +20,10 @@ namespace ar::decide {
 
 enum class Direction { lower, higher };
 
+enum class Method { sequential, sprt, fixed };
+
 struct Rule {
+  Method method = Method::sequential;
   double min_effect = 0.01;  // a fraction: 0.01 is 1%
   double alpha = 0.05;
   int max_pairs = 12;

@@ -1,6 +1,7 @@
 #include "git/git.hpp"
 
 #include "util/files.hpp"
+#include "util/glob.hpp"
 
 #include <cstring>
 #include <fstream>
@@ -281,6 +282,55 @@ bool Worktree::is_clean() const {
   return git_status_list_entrycount(list) == 0;
 }
 
+namespace {
+
+std::string file_signature(const fs::path& file) {
+  std::error_code ec;
+  auto status = fs::symlink_status(file, ec);
+  if (ec || !fs::exists(status)) return "<missing>";
+  if (fs::is_symlink(status)) return "link:" + fs::read_symlink(file, ec).string();
+  auto size = fs::file_size(file, ec);
+  if (ec) return "<unreadable>";
+  if (size > (16u << 20)) {
+    auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+    return fmt::format("size:{} mtime:{}", size, mtime);
+  }
+  std::optional<std::string> content = util::read_file(file);
+  return content ? util::sha256_hex(*content) : "<unreadable>";
+}
+
+} // namespace
+
+std::map<std::string, std::string> Worktree::fingerprint(const std::vector<std::string>& protected_globs) const {
+  std::map<std::string, std::string> out;
+  git_status_options so = GIT_STATUS_OPTIONS_INIT;
+  so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
+  so.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+  git_status_list* list = nullptr;
+  check_git(git_status_list_new(&list, m_repo.get(), &so), fmt::format("{}: status", m_path.string()));
+  StatusListPtr owned(list);
+  size_t n = git_status_list_entrycount(list);
+  for (size_t i = 0; i < n; ++i) {
+    const git_status_entry* e = git_status_byindex(list, i);
+    if (e->index_to_workdir == nullptr) continue;
+    const char* path = e->index_to_workdir->old_file.path;
+    if (path == nullptr) continue;
+    out[std::string("changed:") + path] = file_signature(m_path / path);
+  }
+  if (!protected_globs.empty()) {
+    git_index* index = nullptr;
+    check_git(git_repository_index(&index, m_repo.get()), "open worktree index");
+    IndexPtr owned_index(index);
+    size_t count = git_index_entrycount(index);
+    for (size_t i = 0; i < count; ++i) {
+      const git_index_entry* e = git_index_get_byindex(index, i);
+      if (util::first_match(protected_globs, e->path) == nullptr) continue;
+      out[std::string("protected:") + e->path] = file_signature(m_path / e->path);
+    }
+  }
+  return out;
+}
+
 git_oid Worktree::commit_index(const std::string& message, bool update_head) {
   git_index* index = nullptr;
   check_git(git_repository_index(&index, m_repo.get()), "open worktree index");
@@ -338,6 +388,24 @@ ParsedPatch parse_patch(std::string_view text) {
     if (d->status != GIT_DELTA_DELETED && d->new_file.path != nullptr) f.new_path = d->new_file.path;
     f.binary = (d->flags & GIT_DIFF_FLAG_BINARY) != 0;
     f.new_mode = static_cast<int>(d->new_file.mode);
+    if (d->new_file.mode == GIT_FILEMODE_LINK) {
+      // A symlink's target is the content of its blob: the added lines of the delta.
+      git_patch* patch = nullptr;
+      if (git_patch_from_diff(&patch, diff, i) == 0 && patch != nullptr) {
+        for (size_t h = 0; h < git_patch_num_hunks(patch); ++h) {
+          int lines = git_patch_num_lines_in_hunk(patch, h);
+          for (int l = 0; l < lines; ++l) {
+            const git_diff_line* line = nullptr;
+            if (git_patch_get_line_in_hunk(&line, patch, h, static_cast<size_t>(l)) == 0 &&
+                line->origin == GIT_DIFF_LINE_ADDITION) {
+              f.link_target.append(line->content, line->content_len);
+            }
+          }
+        }
+        git_patch_free(patch);
+      }
+      while (!f.link_target.empty() && f.link_target.back() == '\n') f.link_target.pop_back();
+    }
     out.files.push_back(std::move(f));
   }
   out.ok = true;
@@ -391,6 +459,20 @@ ApplyOutcome apply_patch(Worktree& wt, std::string_view text) {
   }
   out.ok = true;
   return out;
+}
+
+bool tree_has_path(const Repository& repo, const git_oid& commit, const std::string& path) {
+  CommitPtr c = lookup_commit(repo.get(), commit);
+  git_tree* tree = nullptr;
+  check_git(git_commit_tree(&tree, c.get()), "commit tree");
+  TreePtr owned(tree);
+  git_tree_entry* entry = nullptr;
+  if (git_tree_entry_bypath(&entry, tree, path.c_str()) != 0) {
+    git_error_clear();
+    return false;
+  }
+  git_tree_entry_free(entry);
+  return true;
 }
 
 std::string diff_head_to_workdir(Worktree& wt) {

@@ -9,6 +9,7 @@
 #include "util/error.hpp"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,12 @@ public:
   // True when the worktree has no staged, modified or untracked (non-ignored) files.
   bool is_clean() const;
 
+  // What a benchmark or gate must not change: every tracked file whose working copy differs from
+  // the index (with a hash of its content), plus a content hash of every tracked file matching
+  // `protected_globs` (a size and mtime signature for files over 16 MiB). Two equal fingerprints
+  // taken around a command mean it left the tracked tree and the protected files alone.
+  std::map<std::string, std::string> fingerprint(const std::vector<std::string>& protected_globs) const;
+
   // Commits the index on top of HEAD, moving the branch HEAD points at when `update_head`;
   // otherwise only creates the commit object. Returns the new commit.
   git_oid commit_index(const std::string& message, bool update_head);
@@ -134,6 +141,7 @@ struct PatchFile {
   char status = 'M';     // A, D, M, R (renamed), C (copied), T (type change)
   bool binary = false;
   int new_mode = 0;      // 0120000 for a symlink
+  std::string link_target;  // for a symlink: where it points (the added blob's content)
 };
 
 struct ParsedPatch {
@@ -152,6 +160,9 @@ struct ApplyOutcome {
 
 // Applies a git-format diff to the worktree's files and index.
 ApplyOutcome apply_patch(Worktree& wt, std::string_view git_diff);
+
+// True when the tree of `commit` has an entry at `path`.
+bool tree_has_path(const Repository& repo, const git_oid& commit, const std::string& path);
 
 // The diff from HEAD to the working tree (new files included), as git-format patch text.
 std::string diff_head_to_workdir(Worktree& wt);

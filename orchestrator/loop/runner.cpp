@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <unistd.h>
 
@@ -27,6 +29,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+constexpr std::uintmax_t k_max_patch_bytes = 100u << 20;
 
 // Thrown inside an experiment when a child was stopped by an interrupt; the experiment catches
 // it, records `interrupted`, restores the worktree and turns it into ar::Interrupted.
@@ -50,6 +54,7 @@ public:
   RunSummary run(bool once);
 
 private:
+  git::Worktree& side(int i) { return i == 0 ? *m_base : *m_cand; }
   void prepare();
   void reload_view();
   void recover_unfinished();
@@ -66,6 +71,21 @@ private:
   proc::Result run_command(const std::string& command, const fs::path& cwd, config::Duration timeout,
                            int id, const std::string& label, metrics::MetricScanner* scanner);
   std::optional<std::string> stop_reason(int ran, double started);
+  void fault_point(const std::string& stage);
+  void reload_config();
+  void check_tamper(int side, const std::string& label);
+  void write_header(const std::string& start_commit);
+
+  // Test hook (AUTORESEARCH_FAULT=<stage>[@<n>]): the process kills itself with SIGKILL the n-th
+  // time it reaches <stage>, so tests can check that the next run repairs everything.
+  std::string m_fault;
+  int m_fault_at = 1;
+  std::map<std::string, int> m_fault_seen;
+  json m_cfg_json;
+  std::string m_config_warning;  // the last config problem reported, so it is said once
+  std::string m_token;           // marks every process this run starts (see proc::kill_by_token)
+  std::map<std::string, std::string> m_fingerprint[2];  // [0] base, [1] candidate
+  bool m_base_tampered = false;
 
   config::Config m_cfg;
   git::Repository m_repo;
@@ -141,24 +161,97 @@ void Runner::prepare() {
   m_best = *tip;
 
   // A header opens the session and every change of the config in force.
-  json cfg_json = config::to_json(m_cfg);
-  if (!m_view.header || (*m_view.header)["config"] != cfg_json) {
-    json header = {{"type", "header"},
-                   {"schema", journal::k_schema},
-                   {"session", m_cfg.session},
-                   {"created_at", util::utc_now_iso()},
-                   {"tool_version", AUTORESEARCH_VERSION},
-                   {"start_commit", start_commit},
-                   {"config", cfg_json}};
+  m_cfg_json = config::to_json(m_cfg);
+  if (!m_view.header || (*m_view.header)["config"] != m_cfg_json) {
     if (m_view.header) m_progress.note("config changed since the last run: a new journal segment starts");
-    journal::append(m_paths.journal, header);
-    reload_view();
+    write_header(start_commit);
+  }
+  if (git::tree_has_path(m_repo, m_best, ".gitmodules")) {
+    throw Error(fmt::format("the repository has submodules (.gitmodules at {}); autoresearch does not check "
+                            "submodules out in its worktrees yet: vendor them or run on a repository without them",
+                            short_hex(m_best)));
   }
 
   m_cand.emplace(git::Worktree::ensure(m_repo, "autoresearch-cand", m_paths.cand_wt, m_branch_ref, m_best));
   m_base.emplace(git::Worktree::ensure(m_repo, "autoresearch-base", m_paths.base_wt, std::nullopt, m_best));
   m_cand->reset_hard_clean(m_best);
   m_base->reset_hard_clean(m_best);
+}
+
+void Runner::write_header(const std::string& start_commit) {
+  json header = {{"type", "header"},
+                 {"schema", journal::k_schema},
+                 {"session", m_cfg.session},
+                 {"created_at", util::utc_now_iso()},
+                 {"tool_version", AUTORESEARCH_VERSION},
+                 {"start_commit", start_commit},
+                 {"config", m_cfg_json}};
+  journal::append(m_paths.journal, header);
+  reload_view();
+}
+
+// The config is re-read before every experiment: a valid edit takes effect and starts a new
+// journal segment (so every record says which config produced it); an invalid edit is reported
+// once and the run goes on with the config in force. The session name cannot change mid-run.
+void Runner::reload_config() {
+  config::Config fresh;
+  try {
+    fresh = config::load(m_cfg.path);
+  } catch (const ConfigError& e) {
+    std::string msg = fmt::format("warning: the config was edited and no longer loads ({}); going on with the "
+                                  "config in force", e.what());
+    if (msg != m_config_warning) m_progress.note(msg);
+    m_config_warning = msg;
+    return;
+  }
+  json j = config::to_json(fresh);
+  if (j == m_cfg_json) return;
+  if (fresh.session != m_cfg.session) {
+    std::string msg = fmt::format("warning: the config now names session \"{}\"; a running session cannot switch: "
+                                  "stop and run again to start it", fresh.session);
+    if (msg != m_config_warning) m_progress.note(msg);
+    m_config_warning = msg;
+    return;
+  }
+  m_config_warning.clear();
+  m_cfg = std::move(fresh);
+  m_cfg_json = std::move(j);
+  m_paths.queue = m_paths.root / m_cfg.sources.queue.dir;
+  m_progress.note(fmt::format("config {} changed: the new settings apply from the next experiment (new journal segment)",
+                              m_paths.config.filename().string()));
+  write_header(m_view.start_commit);
+}
+
+void Runner::fault_point(const std::string& stage) {
+  if (m_fault.empty() || m_fault != stage) return;
+  if (++m_fault_seen[stage] < m_fault_at) return;
+  std::fflush(nullptr);
+  ::raise(SIGKILL);
+}
+
+void Runner::check_tamper(int i, const std::string& label) {
+  std::map<std::string, std::string> now = side(i).fingerprint(m_cfg.protected_paths);
+  if (now == m_fingerprint[i]) return;
+  std::string what;
+  for (const auto& [key, value] : now) {
+    auto it = m_fingerprint[i].find(key);
+    if (it == m_fingerprint[i].end() || it->second != value) {
+      what = key;
+      break;
+    }
+  }
+  if (what.empty()) {
+    for (const auto& [key, value] : m_fingerprint[i]) {
+      if (now.count(key) == 0) {
+        what = key;
+        break;
+      }
+    }
+  }
+  if (i == 0) m_base_tampered = true;
+  std::string path = what.substr(what.find(':') + 1);
+  throw ExperimentEnd{"rejected", fmt::format("tampering: {} changed {} in the {} worktree while it ran", label, path,
+                                              i == 0 ? "base" : "candidate")};
 }
 
 void Runner::reload_view() {
@@ -207,6 +300,16 @@ proc::Result Runner::run_command(const std::string& command, const fs::path& cwd
   spec.timeout = timeout;
   spec.log_path = log;
   spec.interrupt = &g_interrupt;
+  spec.stray_token = m_token;
+  // One experiment's log stays under max_log_mb: each run gets what is left, head and tail.
+  std::error_code ec;
+  std::uint64_t used = fs::exists(log, ec) ? fs::file_size(log, ec) : 0;
+  std::uint64_t cap = static_cast<std::uint64_t>(m_cfg.limits.max_log_mb) << 20;
+  std::uint64_t left = used < cap ? cap - used : 0;
+  spec.log_tail_bytes = std::max<std::uint64_t>(std::min<std::uint64_t>(1u << 20, left / 4), 4096);
+  spec.log_head_bytes = std::max<std::uint64_t>(left > spec.log_tail_bytes ? left - spec.log_tail_bytes : 0, 4096);
+  std::string kind = label.substr(0, label.find(' '));
+  spec.on_spawn = [this, kind](int) { fault_point("spawn:" + kind); };
   spec.env = {{"AUTORESEARCH_SESSION", m_cfg.session}, {"AUTORESEARCH_EXPERIMENT", std::to_string(id)}};
   if (scanner != nullptr) spec.on_line = [scanner](std::string_view line) { scanner->feed(line); };
   proc::Result r = proc::run(spec);
@@ -242,12 +345,24 @@ void Runner::set_stage(int id, const std::string& title, const std::string& stag
 
 std::optional<sources::Hypothesis> Runner::next_hypothesis() {
   for (const fs::path& file : sources::queue_files(m_paths.queue)) {
+    std::string origin = file.lexically_relative(m_paths.root).generic_string();
+    std::error_code ec;
+    std::uintmax_t size = fs::file_size(file, ec);
+    if (!ec && size > k_max_patch_bytes) {
+      // Not even read: it is rejected by its size, and known by its name and size from then on.
+      sources::Hypothesis h;
+      h.origin = origin;
+      h.title = sources::title_from_filename(file);
+      h.patch_sha256 = util::sha256_hex(fmt::format("oversized:{}:{}", origin, size));
+      if (m_view.tried_hashes.count(h.patch_sha256) != 0) continue;
+      h.asi["oversized_bytes"] = size;
+      return h;
+    }
     std::optional<std::string> text = util::read_file(file);
     if (!text) {
       m_progress.note(fmt::format("warning: {}: cannot read; skipped", file.string()));
       continue;
     }
-    std::string origin = file.lexically_relative(m_paths.root).generic_string();
     sources::Hypothesis h = sources::parse_patch_text(*text, origin);
     if (m_view.tried_hashes.count(h.patch_sha256) != 0) {
       bool this_file_recorded = false;
@@ -260,7 +375,7 @@ std::optional<sources::Hypothesis> Runner::next_hypothesis() {
       h.asi["duplicate"] = true;  // same content as a patch tried under another name
     }
     auto it = m_view.interrupted_count.find(h.patch_sha256);
-    if (it != m_view.interrupted_count.end() && it->second >= 2) continue;  // retried once already
+    if (it != m_view.interrupted_count.end() && it->second > m_cfg.limits.retry_interrupted) continue;
     return h;
   }
   return std::nullopt;
@@ -269,6 +384,10 @@ std::optional<sources::Hypothesis> Runner::next_hypothesis() {
 // ---- one experiment ------------------------------------------------------------------------
 
 void Runner::screen(const sources::Hypothesis& h, json& record) {
+  if (h.asi.contains("oversized_bytes")) {
+    throw ExperimentEnd{"rejected", fmt::format("patch is {} bytes, over the {} MB limit", h.asi["oversized_bytes"].get<std::uintmax_t>(),
+                                                k_max_patch_bytes >> 20)};
+  }
   if (h.asi.value("duplicate", false)) {
     for (const json& r : m_view.experiments) {
       if (r.value("patch_sha256", "") == h.patch_sha256) {
@@ -305,6 +424,7 @@ void Runner::build_candidate(json& record, int id) {
 }
 
 void Runner::run_gates(json& record, int id) {
+  m_fingerprint[1] = m_cand->fingerprint(m_cfg.protected_paths);
   double total = 0;
   for (const config::Gate& g : m_cfg.gates) {
     set_stage(id, record["title"], "gate " + g.name);
@@ -314,6 +434,7 @@ void Runner::run_gates(json& record, int id) {
     json entry = {{"name", g.name}, {"exit", r.exit_code}, {"seconds", r.seconds}, {"result", r.describe()}};
     if (!r.ok()) entry["tail"] = r.tail;
     record["gates"].push_back(entry);
+    check_tamper(1, "gate " + g.name);
     if (!r.ok()) {
       record["durations"]["gates"] = total;
       if (r.ending == proc::Ending::timed_out) throw ExperimentEnd{"timeout", fmt::format("gate {} {}", g.name, r.describe())};
@@ -338,6 +459,7 @@ decide::Verdict Runner::measure(json& record, int id) {
     proc::Result r = run_command(m_cfg.benchmark.command, m_paths.in_worktree(sides[side]->path()),
                                  m_cfg.benchmark.timeout, id, label, &scanner);
     seconds += r.seconds;
+    check_tamper(side, "the benchmark (" + label + ")");
     for (const auto& rej : scanner.rejected()) {
       std::string w = fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
       if (warnings.size() < 20) warnings.push_back(w);
@@ -372,6 +494,7 @@ decide::Verdict Runner::measure(json& record, int id) {
     return medians;
   };
 
+  m_fingerprint[0] = m_base->fingerprint(m_cfg.protected_paths);
   for (int w = 0; w < m_cfg.benchmark.warmup; ++w) {
     set_stage(id, title, fmt::format("warmup {}/{}", w + 1, m_cfg.benchmark.warmup));
     one_run(0, fmt::format("warmup {} base", w + 1));
@@ -386,7 +509,9 @@ decide::Verdict Runner::measure(json& record, int id) {
     // AB, BA, AB, ...: neither side always runs second (warm caches, thermal drift).
     int order[2] = {k % 2 == 1 ? 0 : 1, k % 2 == 1 ? 1 : 0};
     std::map<std::string, double> got[2];
-    for (int side : order) got[side] = one_run(side, fmt::format("pair {} {}", k, side_names[side]));
+    got[order[0]] = one_run(order[0], fmt::format("pair {} {}", k, side_names[order[0]]));
+    fault_point("pair");
+    got[order[1]] = one_run(order[1], fmt::format("pair {} {}", k, side_names[order[1]]));
     for (int side = 0; side < 2; ++side) {
       for (const auto& [name, value] : got[side]) samples[side][name].push_back(value);
     }
@@ -470,11 +595,18 @@ void Runner::keep(const sources::Hypothesis& h, json& record, int id) {
   git_oid commit = m_cand->commit_index(msg, true);
   record["commit"] = git::to_hex(commit);
   m_best = commit;
+  fault_point("commit");
 }
 
 void Runner::finish(json& record, double started) {
   record["finished_at"] = util::utc_now_iso();
   record["durations"]["total"] = util::monotonic_seconds() - started;
+  if (m_fault == "journal") {
+    // Simulates a power cut in the middle of the append: half a line reaches the disk.
+    std::string line = record.dump();
+    util::append_durably(m_paths.journal, line.substr(0, line.size() / 2));
+    fault_point("journal");
+  }
   journal::append(m_paths.journal, record);
 }
 
@@ -512,11 +644,13 @@ json Runner::run_experiment(const sources::Hypothesis& h, int id) {
     screen(h, record);
     set_stage(id, h.title, "apply");
     // Every experiment's diff stays retrievable, kept or not.
-    util::write_file_atomic(m_paths.patches / fmt::format("{:04d}.patch", id), h.patch);
-    record["patch_file"] = (m_paths.patches / fmt::format("{:04d}.patch", id)).lexically_relative(m_paths.root).generic_string();
+    fs::path saved = m_paths.patches / fmt::format("{:04d}.patch", id);
+    util::write_file_atomic(saved, h.patch);
+    record["patch_file"] = saved.lexically_relative(m_paths.root).generic_string();
     applied = true;
     git::ApplyOutcome ap = git::apply_patch(*m_cand, h.patch);
     if (!ap.ok) throw ExperimentEnd{"apply_failed", "patch does not apply: " + ap.error};
+    fault_point("apply");
     build_candidate(record, id);
     run_gates(record, id);
     decide::Verdict v = measure(record, id);
@@ -540,12 +674,25 @@ json Runner::run_experiment(const sources::Hypothesis& h, int id) {
     record["status"] = "interrupted";
     record["reason"] = fmt::format("stopped by signal {} at stage \"{}\"", static_cast<int>(g_interrupt),
                                    m_state["experiment"].value("stage", "?"));
+  } catch (...) {
+    // Something stopped the loop itself (disk full, git error): leave no patched worktree. The
+    // state file still names the experiment, so the next run records it as interrupted.
+    try {
+      if (applied) m_cand->reset_hard_clean(m_best);
+      if (m_base_tampered) m_base->reset_hard_clean(m_best);
+    } catch (const std::exception& e) {
+      m_progress.note(fmt::format("warning: could not restore the worktrees ({}); the next run repairs them", e.what()));
+    }
+    throw;
   }
   // Revert (or, after a keep, bring the base to the new best) before the record is written, so a
   // recorded experiment never leaves a patched worktree behind.
   if (applied) m_cand->reset_hard_clean(m_best);
-  if (record["status"] == "keep") m_base->reset_hard_clean(m_best);
+  if (record["status"] == "keep" || m_base_tampered) m_base->reset_hard_clean(m_best);
+  m_base_tampered = false;
+  fault_point("revert");
   finish(record, started);
+  fault_point("recorded");
   m_state["experiment"] = nullptr;
   write_state(m_paths, m_state);
   return record;
@@ -572,10 +719,33 @@ std::optional<std::string> Runner::stop_reason(int ran, double started) {
 
 RunSummary Runner::run(bool once) {
   RunLock lock(m_paths);
+  if (!lock.taken_over().empty()) {
+    m_progress.note(fmt::format("warning: took over the lock of a run that is no longer running ({})", lock.taken_over()));
+  }
+  if (const char* fault = std::getenv("AUTORESEARCH_FAULT")) {
+    std::string f = fault;
+    size_t at = f.find('@');
+    m_fault = f.substr(0, at);
+    if (at != std::string::npos) m_fault_at = std::max(1, std::atoi(f.c_str() + at + 1));
+  }
+  // Processes a killed predecessor left behind (its token is in the state file) go first, before
+  // the worktrees they may still be writing to are repaired.
+  if (std::optional<json> old = read_state(m_paths)) {
+    std::string old_token = old->value("token", "");
+    if (!old_token.empty()) {
+      int killed = proc::kill_by_token(old_token);
+      if (killed > 0) m_progress.note(fmt::format("warning: stopped {} process(es) left by the previous run", killed));
+    }
+  }
+  m_token = proc::new_stray_token();
   prepare();
+  std::optional<json> old_state = read_state(m_paths);
   m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
-             {"experiment", nullptr}};
+             {"token", m_token}, {"experiment", old_state ? (*old_state).value("experiment", json()) : json()}};
+  // The token must be on disk before any child can carry it.
+  write_state(m_paths, m_state);
   recover_unfinished();
+  m_state["experiment"] = nullptr;
   write_state(m_paths, m_state);
   report::write_dead_ends(m_view, m_cfg, m_paths.reports);
 
@@ -587,7 +757,12 @@ RunSummary Runner::run(bool once) {
       summary.stop_reason = *why;
       break;
     }
-    ensure_base_built();
+    reload_config();
+    try {
+      ensure_base_built();
+    } catch (const StageInterrupted&) {
+      throw Interrupted("interrupted while building the best commit; nothing was running");
+    }
     std::optional<sources::Hypothesis> h = next_hypothesis();
     if (!h) {
       summary.stop_reason = "no more hypotheses (the queue is done)";

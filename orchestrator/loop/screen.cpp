@@ -45,6 +45,25 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
         return fmt::format("{} is outside the scope ({})", *path, fmt::join(rules.scope, ", "));
       }
     }
+    if (f.new_mode == 0120000 && !f.new_path.empty()) {
+      const std::string& target = f.link_target;
+      if (target.empty()) return fmt::format("symlink {} has no target", f.new_path);
+      if (target[0] == '/') return fmt::format("symlink {} points outside the worktree ({})", f.new_path, target);
+      std::filesystem::path resolved =
+          (std::filesystem::path(f.new_path).parent_path() / target).lexically_normal();
+      std::string r = resolved.generic_string();
+      if (r == ".." || r.rfind("../", 0) == 0) {
+        return fmt::format("symlink {} points outside the worktree ({})", f.new_path, target);
+      }
+      if (r == ".git" || r.rfind(".git/", 0) == 0 || r == ".autoresearch" || r.rfind(".autoresearch/", 0) == 0) {
+        return fmt::format("symlink {} points into {} ({})", f.new_path, r.substr(0, r.find('/')), target);
+      }
+      bool own = std::find(rules.own_files.begin(), rules.own_files.end(), r) != rules.own_files.end();
+      const std::string* p = util::first_match(rules.protected_paths, r);
+      if (own || p != nullptr) {
+        return fmt::format("symlink {} points into protected path {} ({})", f.new_path, r, target);
+      }
+    }
   }
   return std::nullopt;
 }

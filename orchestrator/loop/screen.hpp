@@ -1,7 +1,8 @@
 #pragma once
 // Screening of a patch before anything is written: paths that leave the repository, reach into
 // .git/ or .autoresearch/, touch a protected path or leave the scope are refused with the path
-// named. Globs are relative to the repository root (see util/glob.hpp).
+// named. A symlink the patch adds must point inside the worktree and not into a protected path.
+// Globs are relative to the repository root (see util/glob.hpp).
 
 #include "git/git.hpp"
 

@@ -4,6 +4,7 @@
 #include "util/files.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -43,6 +44,13 @@ RunLock::RunLock(const Paths& paths) {
     throw Error(fmt::format("another autoresearch run is active in this repository ({}); lock {}",
                             holder.empty() ? "holder unknown" : holder, paths.lock_file.string()));
   }
+  std::string previous = util::read_file(paths.lock_file).value_or("");
+  long previous_pid = 0;
+  if (std::sscanf(previous.c_str(), "pid %ld", &previous_pid) == 1 && previous_pid != ::getpid() &&
+      !pid_alive(previous_pid)) {
+    while (!previous.empty() && previous.back() == '\n') previous.pop_back();
+    m_taken_over = previous;
+  }
   std::string me = fmt::format("pid {}, started {}\n", ::getpid(), util::utc_now_iso());
   if (::ftruncate(m_fd, 0) == 0) {
     [[maybe_unused]] ssize_t n = ::pwrite(m_fd, me.data(), me.size(), 0);
@@ -50,7 +58,13 @@ RunLock::RunLock(const Paths& paths) {
 }
 
 RunLock::~RunLock() {
-  if (m_fd >= 0) ::close(m_fd);  // closing releases the flock
+  if (m_fd >= 0) {
+    // An empty lock file means "released cleanly"; a name left in it means its holder died.
+    if (::ftruncate(m_fd, 0) != 0) {
+      // Nothing to do: the next run only prints a spurious take-over warning.
+    }
+    ::close(m_fd);  // closing releases the flock
+  }
 }
 
 } // namespace ar::loop

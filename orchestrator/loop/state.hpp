@@ -22,11 +22,14 @@ public:
   // Takes the lock or throws ar::Error "another autoresearch run holds <file> (pid N, started T)".
   explicit RunLock(const Paths& paths);
   ~RunLock();
+  // Non-empty when the lock file named a holder that is no longer running (its lock died with it).
+  const std::string& taken_over() const { return m_taken_over; }
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 
 private:
   int m_fd = -1;
+  std::string m_taken_over;
 };
 
 } // namespace ar::loop

@@ -8,7 +8,9 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <dirent.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -311,6 +313,7 @@ struct ChildPlan {
   std::vector<char*> envp;  // empty: inherit
   std::string cwd;
   bool path_lookup = false;
+  pid_t parent = 0;
 };
 
 enum Stage : int { k_stage_setpgid = 1, k_stage_redirect = 2, k_stage_chdir = 3, k_stage_exec = 4 };
@@ -331,18 +334,21 @@ ChildPlan make_plan(const RunSpec& spec) {
   for (auto& arg : plan.args) plan.argv.push_back(arg.data());
   plan.argv.push_back(nullptr);
 
-  if (!spec.env.empty()) {
+  if (!spec.env.empty() || !spec.stray_token.empty()) {
     for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
       std::string_view text(*entry);
       std::string_view name = text.substr(0, text.find('='));
-      bool overridden = std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& kv) { return kv.first == name; });
+      bool overridden = name == k_token_variable ||
+                        std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& kv) { return kv.first == name; });
       if (!overridden) plan.env_strings.emplace_back(text);
     }
     for (const auto& [name, value] : spec.env) plan.env_strings.push_back(name + "=" + value);
+    if (!spec.stray_token.empty()) plan.env_strings.push_back(std::string(k_token_variable) + "=" + spec.stray_token);
     for (auto& entry : plan.env_strings) plan.envp.push_back(entry.data());
     plan.envp.push_back(nullptr);
   }
   plan.cwd = spec.cwd.string();
+  plan.parent = ::getpid();
   return plan;
 }
 
@@ -354,6 +360,10 @@ ChildPlan make_plan(const RunSpec& spec) {
     ::_exit(127);
   };
   if (::setpgid(0, 0) != 0) fail(k_stage_setpgid);
+  // If the orchestrator is killed outright (kill -9, OOM), the direct child goes with it; the rest
+  // of its group is stopped by the next run, which finds the group id in its state file.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent) ::_exit(127);  // the parent died before prctl took effect
 
   // Ignored signals and the blocked mask survive exec; a benchmark must start with defaults
   // (`yes | head` relies on SIGPIPE killing `yes`).
@@ -429,6 +439,62 @@ std::string Result::describe() const {
   return "unknown ending";
 }
 
+int kill_by_token(const std::string& token) {
+  if (token.empty()) return 0;
+  const std::string needle = std::string(k_token_variable) + "=" + token;
+  int killed = 0;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return 0;
+  const pid_t self = ::getpid();
+  std::vector<char> buf(256 * 1024);
+  while (dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+    std::string path = std::string("/proc/") + e->d_name + "/environ";
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::size_t have = 0;
+    for (;;) {
+      ssize_t n = ::read(fd, buf.data() + have, buf.size() - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      have += static_cast<std::size_t>(n);
+      if (have == buf.size()) break;
+    }
+    ::close(fd);
+    // Entries are NUL-separated; match a whole entry.
+    std::string_view env(buf.data(), have);
+    std::size_t at = 0;
+    while ((at = env.find(needle, at)) != std::string_view::npos) {
+      bool starts = at == 0 || env[at - 1] == '\0';
+      bool ends = at + needle.size() == env.size() || env[at + needle.size()] == '\0';
+      if (starts && ends) {
+        if (::kill(static_cast<pid_t>(pid), SIGKILL) == 0) ++killed;
+        break;
+      }
+      at += needle.size();
+    }
+  }
+  ::closedir(dir);
+  return killed;
+}
+
+std::string new_stray_token() {
+  unsigned char bytes[16];
+  Fd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  std::size_t got = 0;
+  while (fd.valid() && got < sizeof bytes) {
+    ssize_t n = ::read(fd.get(), bytes + got, sizeof bytes - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  std::string out;
+  for (unsigned char b : bytes) out += fmt::format("{:02x}", b);
+  return out + fmt::format("-{}", ::getpid());
+}
+
 Result run(const RunSpec& spec) {
   Result result;
   // Stopping before the start is cheaper and cleaner than starting a process only to kill it.
@@ -468,6 +534,7 @@ Result run(const RunSpec& spec) {
   // Also set the group from here: whichever of the two runs first, the group exists before we
   // might signal it. EACCES (the child already exec'd) means the child did it itself.
   ::setpgid(pid, pid);
+  if (spec.on_spawn) spec.on_spawn(pid);
   out_write.reset();
   report_write.reset();
   dev_null.reset();
@@ -510,6 +577,7 @@ Result run(const RunSpec& spec) {
       // Whatever is left in the group is a leftover (an orderly benchmark has none); kill it while
       // the zombie leader still pins the group id.
       ::kill(-pid, SIGKILL);
+      if (!spec.stray_token.empty()) kill_by_token(spec.stray_token);
       child.reap();
       result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       drain_until = now + spec.drain_after_exit;
@@ -527,6 +595,7 @@ Result run(const RunSpec& spec) {
       }
       if (now >= kill_at) {
         ::kill(-pid, SIGKILL);
+        if (!spec.stray_token.empty()) kill_by_token(spec.stray_token);
         kill_at = no_time;
       }
     }
@@ -568,6 +637,7 @@ Result run(const RunSpec& spec) {
   }
   // Past drain_after_exit a process outside the group may still hold the pipe; we stop listening.
   out_read.reset();
+  if (!spec.stray_token.empty()) kill_by_token(spec.stray_token);
 
   lines.finish();
   result.log_cut = log.finish();

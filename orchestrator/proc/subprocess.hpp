@@ -9,6 +9,9 @@
 // and the pipe is drained for at most `drain_after_exit`, so a grandchild (even one that left the
 // group) holding the pipe cannot hang the caller. Every child is reaped before run() returns.
 //
+// The direct child gets PR_SET_PDEATHSIG(SIGKILL): if the caller dies without cleaning up, the child
+// dies too (its own children are the next run's to stop, see RunSpec::on_spawn).
+//
 // Not thread-safe with respect to other forks; signal-safe in the sense that EINTR is retried.
 
 #include <chrono>
@@ -40,7 +43,23 @@ struct RunSpec {
   std::size_t max_line_bytes = 64u << 10;   // longer lines reach on_line cut to this length
   std::function<void(std::string_view line)> on_line; // each line, without its '\n'
   const volatile std::sig_atomic_t* interrupt = nullptr; // stop early when *interrupt != 0
+  // Called in the parent right after the child's process group exists, with its id (= the child's
+  // pid), so callers can record it and stop a group left behind by a killed orchestrator.
+  std::function<void(int pgid)> on_spawn;
+  // When set, the child's environment gets AUTORESEARCH_RUN_TOKEN=<token>; every process still
+  // carrying it when the child ends (a daemon that left the group with setsid, say) is killed.
+  std::string stray_token;
 };
+
+inline constexpr const char* k_token_variable = "AUTORESEARCH_RUN_TOKEN";
+
+// Sends SIGKILL to every process (but this one) whose environment holds
+// AUTORESEARCH_RUN_TOKEN=<token>; returns how many. Used after each run and, with the token a
+// killed orchestrator left in its state file, by the next run.
+int kill_by_token(const std::string& token);
+
+// A fresh random token for RunSpec::stray_token.
+std::string new_stray_token();
 
 enum class Ending { exited, signaled, timed_out, interrupted, failed_to_start };
 
