@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <regex>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -471,30 +472,94 @@ void read_decision(const Reader& r, const Section& top, decide::Rule& out) {
   }
 }
 
-void read_sources(const Reader& r, const Section& top, Sources& out) {
-  const Section s = r.child(top, "sources", {"queue", "sweeps", "proposer"});
-  // Known to the design (§6) but not built yet: say so instead of "unknown key".
-  for (std::string_view unsupported : {"sweeps", "proposer"}) {
-    if (auto it = s.entries.find(unsupported); it != s.entries.end()) {
-      r.fail(it->second.line, fmt::format("{}: not supported by this version of autoresearch", it->second.key));
+void read_sweeps(const Reader& r, const Entry& entry, std::vector<Sweep>& out) {
+  std::map<std::string, int> first_line;
+  for (const auto& item : r.list(entry)) {
+    const Section s = r.section(item.value, item.key, item.line, {"name", "file", "pattern", "values", "mechanism", "idea"});
+    Sweep sweep;
+    sweep.name = r.required_string(s, "name");
+    const Entry& name = entry_of(s, "name");
+    if (auto [it, inserted] = first_line.try_emplace(sweep.name, name.line); !inserted) {
+      r.fail(name.line, fmt::format("{}: duplicate sweep name {} (first on line {})", name.key,
+                                    quote_value(sweep.name), it->second));
     }
+    sweep.file = r.required_string(s, "file");
+    sweep.pattern = r.required_string(s, "pattern");
+    const Entry& pattern = entry_of(s, "pattern");
+    try {
+      std::regex re(sweep.pattern);
+      if (re.mark_count() != 1) {
+        r.fail(pattern.line, fmt::format("{}: needs exactly one capture group, has {}", pattern.key, re.mark_count()));
+      }
+    } catch (const std::regex_error& e) {
+      r.fail(pattern.line, fmt::format("{}: invalid regular expression: {}", pattern.key, e.what()));
+    }
+    const Entry* values = s.find("values");
+    if (values == nullptr) r.fail(s.line, fmt::format("{}: missing required key \"values\"", s.path));
+    for (const auto& v : r.list(*values)) sweep.values.push_back(r.string(v));
+    if (sweep.values.empty()) r.fail(values->line, fmt::format("{}: must list at least one value", values->key));
+    if (const Entry* e = s.find("mechanism")) sweep.mechanism = r.string(*e);
+    if (const Entry* e = s.find("idea")) sweep.idea = r.string(*e);
+    out.push_back(std::move(sweep));
   }
+}
+
+void read_sources(const Reader& r, const Section& top, Sources& out) {
+  const Section s = r.child(top, "sources", {"queue", "sweeps", "proposer", "order"});
   const Section queue = r.child(s, "queue", {"dir"});
   if (const Entry* e = queue.find("dir")) {
     out.queue.dir = r.string(*e);
     if (out.queue.dir.empty()) r.fail(e->line, fmt::format("{}: must not be empty", e->key));
   }
+  if (const Entry* e = s.find("sweeps")) read_sweeps(r, *e, out.sweeps);
+  const Section proposer = r.child(s, "proposer", {"command", "timeout", "notes", "recent"});
+  if (const Entry* e = proposer.find("command")) out.proposer.command = r.string(*e);
+  if (const Entry* e = proposer.find("timeout")) out.proposer.timeout = r.duration(*e, true);
+  if (const Entry* e = proposer.find("notes")) out.proposer.notes = r.string(*e);
+  if (const Entry* e = proposer.find("recent")) out.proposer.recent = r.small_integer(*e, 0);
+  if (const Entry* e = s.find("order")) {
+    out.order.clear();
+    for (const auto& item : r.list(*e)) {
+      std::string name = r.string(item);
+      SourceKind kind;
+      if (name == "queue") kind = SourceKind::queue;
+      else if (name == "sweeps") kind = SourceKind::sweeps;
+      else if (name == "proposer") kind = SourceKind::proposer;
+      else r.fail(item.line, fmt::format("{}: expected queue, sweeps or proposer, got {}", item.key, quote_value(name)));
+      if (std::find(out.order.begin(), out.order.end(), kind) != out.order.end()) {
+        r.fail(item.line, fmt::format("{}: {} is listed twice", item.key, quote_value(name)));
+      }
+      out.order.push_back(kind);
+    }
+  }
+}
+
+void read_hooks(const Reader& r, const Section& top, Hooks& out) {
+  const Section s = r.child(top, "hooks", {"before", "after"});
+  for (auto [key, hook] : {std::pair<const char*, Hook*>{"before", &out.before}, {"after", &out.after}}) {
+    const Section h = r.child(s, key, {"command", "timeout"});
+    if (const Entry* e = h.find("command")) hook->command = r.string(*e);
+    if (const Entry* e = h.find("timeout")) hook->timeout = r.duration(*e, true);
+  }
 }
 
 void read_limits(const Reader& r, const Section& top, Limits& out) {
   const Section s = r.child(top, "limits", {"max_experiments", "max_duration", "max_consecutive_failures", "target",
-                                                     "retry_interrupted", "max_log_mb"});
+                                                     "retry_interrupted", "max_log_mb", "plateau", "on_plateau"});
   if (const Entry* e = s.find("max_experiments")) out.max_experiments = r.small_integer(*e, 0);
   if (const Entry* e = s.find("max_duration")) out.max_duration = r.duration(*e, false);
   if (const Entry* e = s.find("max_consecutive_failures")) out.max_consecutive_failures = r.small_integer(*e, 0);
   if (const Entry* e = s.find("target")) out.target = r.number(*e);
   if (const Entry* e = s.find("retry_interrupted")) out.retry_interrupted = r.small_integer(*e, 0);
   if (const Entry* e = s.find("max_log_mb")) out.max_log_mb = r.small_integer(*e, 1);
+  if (const Entry* e = s.find("plateau")) out.plateau = r.small_integer(*e, 0);
+  if (const Entry* e = s.find("on_plateau")) {
+    std::string v = r.string(*e);
+    if (v != "stop" && v != "next_source") {
+      r.fail(e->line, fmt::format("{}: expected \"stop\" or \"next_source\", got {}", e->key, quote_value(v)));
+    }
+    out.plateau_stop = v == "stop";
+  }
 }
 
 // fopen rather than ifstream so that errno names the actual problem.
@@ -576,7 +641,7 @@ Config load(const std::filesystem::path& path) {
   config.path = path;
   const Section top = r.section(root, "", 1,
                                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected",
-                                 "scope", "decision", "sources", "limits"});
+                                 "scope", "decision", "sources", "limits", "hooks"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -592,8 +657,38 @@ Config load(const std::filesystem::path& path) {
   read_decision(r, top, config.decision);
   read_sources(r, top, config.sources);
   read_limits(r, top, config.limits);
+  read_hooks(r, top, config.hooks);
   return config;
 }
+
+const char* to_string(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::queue: return "queue";
+    case SourceKind::sweeps: return "sweeps";
+    case SourceKind::proposer: return "proposer";
+  }
+  return "?";
+}
+
+namespace {
+
+nlohmann::json sources_json(const Sources& s) {
+  nlohmann::json sweeps = nlohmann::json::array();
+  for (const auto& w : s.sweeps) {
+    sweeps.push_back({{"name", w.name}, {"file", w.file}, {"pattern", w.pattern}, {"values", w.values},
+                      {"mechanism", w.mechanism}, {"idea", w.idea}});
+  }
+  nlohmann::json order = nlohmann::json::array();
+  for (SourceKind k : s.order) order.push_back(to_string(k));
+  return {{"queue", {{"dir", s.queue.dir}}},
+          {"sweeps", sweeps},
+          {"proposer",
+           {{"command", s.proposer.command}, {"timeout", format_duration(s.proposer.timeout)},
+            {"notes", s.proposer.notes}, {"recent", s.proposer.recent}}},
+          {"order", order}};
+}
+
+} // namespace
 
 nlohmann::json to_json(const Config& config) {
   using nlohmann::json;
@@ -630,14 +725,19 @@ nlohmann::json to_json(const Config& config) {
         {"alpha", config.decision.alpha},
         {"max_pairs", config.decision.max_pairs},
         {"looks", config.decision.looks}}},
-      {"sources", {{"queue", {{"dir", config.sources.queue.dir}}}}},
+      {"sources", sources_json(config.sources)},
       {"limits",
        {{"max_experiments", config.limits.max_experiments},
         {"max_duration", format_duration(config.limits.max_duration)},
         {"max_consecutive_failures", config.limits.max_consecutive_failures},
         {"target", config.limits.target ? json(*config.limits.target) : json(nullptr)},
         {"retry_interrupted", config.limits.retry_interrupted},
-        {"max_log_mb", config.limits.max_log_mb}}},
+        {"max_log_mb", config.limits.max_log_mb},
+        {"plateau", config.limits.plateau},
+        {"on_plateau", config.limits.plateau_stop ? "stop" : "next_source"}}},
+      {"hooks",
+       {{"before", {{"command", config.hooks.before.command}, {"timeout", format_duration(config.hooks.before.timeout)}}},
+        {"after", {{"command", config.hooks.after.command}, {"timeout", format_duration(config.hooks.after.timeout)}}}}},
   };
 }
 
@@ -685,8 +785,20 @@ decision:
   looks: [3, 5, 7, 9, 12]      # pair counts at which to decide; strictly increasing, last = max_pairs
 
 sources:
+  order: [queue, sweeps, proposer]  # sources are drained in this order
   queue:
     dir: experiments           # queued *.patch files, tried once each in name order
+  sweeps: []                   # one hypothesis per value of a tuning knob, e.g.:
+#  - name: buckets             # required, unique: the axis
+#    file: src/table.h         # required: the file holding the knob
+#    pattern: 'NBUCKETS (\d+)' # required: a regex with one capture group, replaced by each value
+#    values: [1024, 4096, 16384]
+#    mechanism: ""             # optional: why this knob should matter
+  proposer:
+    command: ""                # optional: a command (coding agent, script) that edits files to propose a change
+    timeout: 30m               # a proposer that takes longer is recorded as a timeout
+    notes: ""                  # optional file (e.g. a profile) included in the proposer's context
+    recent: 20                 # experiments listed in the proposer's context
 
 limits:
   max_experiments: 0           # stop after this many experiments; 0: no limit
@@ -695,6 +807,16 @@ limits:
   target: null                 # stop once the best primary metric reaches this value; null: never
   retry_interrupted: 1         # times a hypothesis cut short by a signal or crash is tried again
   max_log_mb: 64               # cap of one experiment's log in .autoresearch/logs (head and tail kept)
+  plateau: 0                   # experiments in a row without a keep before on_plateau applies; 0: off
+  on_plateau: stop             # stop, or next_source (go on with the next source in sources.order)
+
+hooks:                         # optional commands around each experiment; JSON of session and experiment on stdin
+  before:
+    command: ""                # run before each experiment, e.g. to fetch notes for the next proposal
+    timeout: 1m                # a hook that takes longer is stopped (the experiment goes on)
+  after:
+    command: ""                # run after each experiment is recorded, e.g. to notify or tag winners
+    timeout: 1m                # a hook that takes longer is stopped
 )";
 }
 

@@ -46,8 +46,44 @@ struct Queue {
   std::string dir = "experiments";             // relative to the config file's folder
 };
 
+// One tuning knob tried at several values (DESIGN §6): in `file`, the first match of `pattern`
+// (an ECMAScript regex with exactly one capture group) has its group replaced by each value in
+// turn, one hypothesis per value, each against the best commit at the time.
+struct Sweep {
+  std::string name;        // required, unique: the axis ("buckets")
+  std::string file;        // required: repository-relative path
+  std::string pattern;     // required: one capture group
+  std::vector<std::string> values;  // required, non-empty
+  std::string mechanism;   // optional: why this knob should matter
+  std::string idea;        // optional: the ideas.md id this sweep tests
+};
+
+// An external command that proposes the next hypothesis by editing its working directory.
+struct Proposer {
+  std::string command;                          // empty: no proposer
+  Duration timeout = std::chrono::minutes(30);
+  std::string notes;                            // optional file (relative to the config) for the context
+  int recent = 20;                              // experiments listed in the context
+};
+
+enum class SourceKind { queue, sweeps, proposer };
+
 struct Sources {
   Queue queue;
+  std::vector<Sweep> sweeps;
+  Proposer proposer;
+  std::vector<SourceKind> order{SourceKind::queue, SourceKind::sweeps, SourceKind::proposer};
+};
+
+// Optional commands around every experiment; each gets a JSON description on stdin.
+struct Hook {
+  std::string command;                          // empty: none
+  Duration timeout = std::chrono::minutes(1);
+};
+
+struct Hooks {
+  Hook before;
+  Hook after;
 };
 
 struct Limits {
@@ -56,6 +92,8 @@ struct Limits {
   int max_consecutive_failures = 0;            // 0: no limit
   std::optional<double> target;                // stop when the best primary value reaches it
   int retry_interrupted = 1;                   // times an interrupted hypothesis is tried again
+  int plateau = 0;                             // experiments in a row without a keep; 0: off
+  bool plateau_stop = true;                    // on_plateau: stop (true) or next_source (false)
   int max_log_mb = 64;                         // cap of one experiment's log (head and tail kept)
 };
 
@@ -73,7 +111,10 @@ struct Config {
   decide::Rule decision;
   Sources sources;
   Limits limits;
+  Hooks hooks;
 };
+
+const char* to_string(SourceKind kind);
 
 // Parses "90s", "10m", "2h", "500ms", "1d" (also a bare integer meaning seconds).
 std::optional<Duration> parse_duration(std::string_view text);

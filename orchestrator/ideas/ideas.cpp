@@ -1,12 +1,22 @@
 #include "ideas/ideas.hpp"
 
+#include "util/error.hpp"
 #include "util/files.hpp"
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
 
 namespace ar::ideas {
 
 namespace {
+
+constexpr const char* k_mark_prefix = "- autoresearch: ";
 
 // Length of a list marker at the start of `line` ("- ", "* ", "12. "), or 0.
 size_t list_marker(const std::string& line) {
@@ -17,22 +27,71 @@ size_t list_marker(const std::string& line) {
   return 0;
 }
 
+// A line and its ending ("\n", "\r\n" or "" for the last line), so edits keep the bytes.
+struct Line {
+  std::string text;
+  std::string eol;
+};
+
+std::vector<Line> split(const std::string& s) {
+  std::vector<Line> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find('\n', pos);
+    Line l;
+    if (end == std::string::npos) {
+      l.text = s.substr(pos);
+      pos = s.size();
+    } else {
+      l.text = s.substr(pos, end - pos);
+      l.eol = "\n";
+      pos = end + 1;
+    }
+    if (!l.text.empty() && l.text.back() == '\r') {
+      l.text.pop_back();
+      l.eol = "\r" + l.eol;
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::string join(const std::vector<Line>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l.text + l.eol;
+  return out;
+}
+
+// The id at the end of an item's first line: "... [#i12]".
+std::string id_of(const std::string& line) {
+  size_t open = line.rfind(" [#i");
+  if (open == std::string::npos || line.back() != ']') return "";
+  std::string id = line.substr(open + 3, line.size() - open - 4);
+  if (id.size() < 2 || id[0] != 'i') return "";
+  for (size_t i = 1; i < id.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(id[i])) == 0) return "";
+  }
+  return id;
+}
+
+bool is_fence(const std::string& text) { return text.rfind("```", 0) == 0; }
+bool is_continuation(const std::string& text) { return !text.empty() && (text[0] == ' ' || text[0] == '\t'); }
+
+std::string trim_left(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b);
+}
+
 } // namespace
 
 std::vector<Idea> parse_ideas(const std::string& markdown) {
   std::vector<Idea> out;
   bool in_item = false;
   bool in_fence = false;
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos < markdown.size()) {
-    size_t end = markdown.find('\n', pos);
-    if (end == std::string::npos) end = markdown.size();
-    std::string line = markdown.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("```", 0) == 0) {
+  std::vector<Line> lines = split(markdown);
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const std::string& line = lines[n].text;
+    if (is_fence(line)) {
       in_fence = !in_fence;
       in_item = false;
       continue;
@@ -40,19 +99,26 @@ std::vector<Idea> parse_ideas(const std::string& markdown) {
     if (in_fence) continue;
     if (size_t m = list_marker(line)) {
       Idea idea;
-      idea.line = line_no;
+      idea.line = static_cast<int>(n) + 1;
       std::string text = line.substr(m);
-      if (text.rfind("[ ] ", 0) == 0) text = text.substr(4);
-      else if (text.rfind("[x] ", 0) == 0 || text.rfind("[X] ", 0) == 0) {
+      if (text.rfind("[ ] ", 0) == 0) {
+        text = text.substr(4);
+      } else if (text.rfind("[x] ", 0) == 0 || text.rfind("[X] ", 0) == 0) {
         text = text.substr(4);
         idea.done = true;
       }
+      idea.id = id_of(text);
+      if (!idea.id.empty()) text = text.substr(0, text.rfind(" [#i"));
       idea.text = text;
       out.push_back(idea);
       in_item = true;
-    } else if (in_item && !line.empty() && (line[0] == ' ' || line[0] == '\t')) {
-      size_t b = line.find_first_not_of(" \t");
-      if (b != std::string::npos) out.back().text += " " + line.substr(b);
+    } else if (in_item && is_continuation(line)) {
+      std::string t = trim_left(line);
+      if (t.rfind(k_mark_prefix, 0) == 0) {
+        out.back().marks.push_back(t.substr(std::strlen(k_mark_prefix)));
+      } else if (!t.empty()) {
+        out.back().text += " " + t;
+      }
     } else {
       in_item = false;
     }
@@ -63,6 +129,139 @@ std::vector<Idea> parse_ideas(const std::string& markdown) {
 std::vector<Idea> read_ideas(const std::filesystem::path& path) {
   auto text = util::read_file(path);
   return text ? parse_ideas(*text) : std::vector<Idea>{};
+}
+
+std::string with_ids(const std::string& markdown) {
+  std::vector<Line> lines = split(markdown);
+  int next = 1;
+  for (const Idea& idea : parse_ideas(markdown)) {
+    if (!idea.id.empty()) next = std::max(next, std::atoi(idea.id.c_str() + 1) + 1);
+  }
+  bool in_fence = false;
+  bool changed = false;
+  for (Line& l : lines) {
+    if (is_fence(l.text)) in_fence = !in_fence;
+    if (in_fence || list_marker(l.text) == 0) continue;
+    if (!id_of(l.text).empty()) continue;
+    std::string body = l.text.substr(list_marker(l.text));
+    if (trim_left(body).empty()) continue;  // an empty item is no idea yet
+    while (!l.text.empty() && (l.text.back() == ' ' || l.text.back() == '\t')) l.text.pop_back();
+    l.text += fmt::format(" [#i{}]", next++);
+    changed = true;
+  }
+  return changed ? join(lines) : markdown;
+}
+
+std::string with_mark(const std::string& markdown, const std::string& id, const std::string& mark) {
+  std::vector<Line> lines = split(markdown);
+  bool in_fence = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (is_fence(lines[i].text)) in_fence = !in_fence;
+    if (in_fence || list_marker(lines[i].text) == 0 || id_of(lines[i].text) != id) continue;
+    size_t end = i + 1;
+    while (end < lines.size() && is_continuation(lines[end].text)) {
+      if (trim_left(lines[end].text) == k_mark_prefix + mark) return markdown;  // already there
+      ++end;
+    }
+    std::string eol = lines[i].eol.empty() ? "\n" : lines[i].eol;
+    if (lines[end - 1].eol.empty()) lines[end - 1].eol = eol;  // the item was the file's last line
+    lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(end), Line{"  " + std::string(k_mark_prefix) + mark, eol});
+    return join(lines);
+  }
+  return markdown;
+}
+
+namespace {
+
+std::optional<std::string> read_fd(int fd) {
+  std::string out;
+  char buf[65536];
+  off_t off = 0;
+  for (;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  return out;
+}
+
+} // namespace
+
+bool update_file_safely(const std::filesystem::path& path,
+                        const std::function<std::string(const std::string&)>& transform) {
+  // `base`: the text the person's latest edit left, from which the next version is computed.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return false;
+      throw Error(fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
+    }
+    std::optional<std::string> base = read_fd(fd);
+    struct stat before {};
+    ::fstat(fd, &before);
+    if (!base) {
+      ::close(fd);
+      throw Error(fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
+    }
+    std::string next = transform(*base);
+    if (next == *base) {
+      ::close(fd);
+      return true;
+    }
+    // Same folder, so the rename is atomic; keep the person's permissions.
+    std::string tmp = path.string() + fmt::format(".autoresearch-{}.tmp", ::getpid());
+    {
+      int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, before.st_mode & 07777);
+      if (out < 0) {
+        ::close(fd);
+        throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+      }
+      size_t done = 0;
+      while (done < next.size()) {
+        ssize_t n = ::write(out, next.data() + done, next.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        done += static_cast<size_t>(n);
+      }
+      bool ok = done == next.size() && ::fsync(out) == 0;
+      ::close(out);
+      if (!ok) {
+        ::unlink(tmp.c_str());
+        ::close(fd);
+        throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+      }
+    }
+    // Last look before the swap: the name must still point at the inode we read, unchanged.
+    struct stat now {};
+    std::optional<std::string> again = read_fd(fd);
+    if (::stat(path.c_str(), &now) != 0 || now.st_ino != before.st_ino || now.st_dev != before.st_dev ||
+        !again || *again != *base) {
+      ::unlink(tmp.c_str());
+      ::close(fd);
+      continue;  // the person edited it: start over from their text
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      ::close(fd);
+      throw Error(fmt::format("{}: cannot replace: {}", path.string(), std::strerror(err)));
+    }
+    // An in-place write (`>>`, an editor saving in place) that hit the old inode just before the
+    // rename is still readable through `fd`: fold it in by going round again from that text.
+    std::optional<std::string> late = read_fd(fd);
+    ::close(fd);
+    if (late && *late != *base) {
+      std::string merged = transform(*late);
+      util::write_file_atomic(path, merged);
+      // The write above could itself race; loop to re-check from the file as it now is.
+      continue;
+    }
+    return true;
+  }
+  throw Error(fmt::format("{}: gave up after 100 conflicting edits", path.string()));
 }
 
 } // namespace ar::ideas

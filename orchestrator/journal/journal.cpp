@@ -52,12 +52,13 @@ void validate(const json& record, const fs::path& path, int line_no) {
     if (record.contains("start_commit") && !record["start_commit"].is_string()) fail("field \"start_commit\" must be a string");
     return;
   }
+  if (type == "stop") return;
   if (type != "experiment") fail(fmt::format("unknown record type \"{}\"", type));
   require("id", json::value_t::number_integer, "an integer");
   require("status", json::value_t::string, "a string");
   std::string status = record["status"];
   if (!is_status(status)) fail(fmt::format("unknown status \"{}\"", status));
-  for (const char* key : {"patch_sha256", "title", "commit", "reason"}) {
+  for (const char* key : {"patch_sha256", "key", "title", "commit", "reason"}) {
     if (record.contains(key) && !record[key].is_string()) fail(fmt::format("field \"{}\" must be a string", key));
   }
   if (record.contains("metric") && !record["metric"].is_object() && !record["metric"].is_null()) {
@@ -114,6 +115,8 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repa
     validate(record, path, line_no);
     if (record["type"] == "header") {
       j.headers.push_back(std::move(record));
+    } else if (record["type"] == "stop") {
+      j.stops.push_back(std::move(record));
     } else {
       j.experiments.push_back(std::move(record));
     }
@@ -139,10 +142,15 @@ SessionView view(const Journal& journal, const std::string& session) {
     if (e.value("session", "") != session) continue;
     v.experiments.push_back(e);
   }
+  for (const json& s : journal.stops) {
+    if (s.value("session", "") == session) v.last_stop = s;
+  }
   for (size_t i = 0; i < v.experiments.size(); ++i) {
     const json& e = v.experiments[i];
     std::string status = e.value("status", "");
-    std::string hash = e.value("patch_sha256", "");
+    // A hypothesis is known by its key: the patch hash for queued and proposed patches,
+    // "sweep:<name>=<value>" for a sweep point.
+    std::string hash = e.value("key", e.value("patch_sha256", ""));
     ++v.counts[status];
     if (status == "interrupted") {
       if (!hash.empty()) ++v.interrupted_count[hash];

@@ -26,6 +26,7 @@ struct Journal {
   std::filesystem::path path;
   std::vector<nlohmann::json> headers;      // in file order
   std::vector<nlohmann::json> experiments;  // in file order, all sessions
+  std::vector<nlohmann::json> stops;        // why each run ended: {type: stop, session, at, reason}
 };
 
 // Reads the journal (a missing or empty file is an empty journal). A torn last line (no trailing
@@ -47,11 +48,13 @@ struct SessionView {
   std::optional<nlohmann::json> header;      // the latest header of the session
   std::string start_commit;                  // from the first header
   std::vector<nlohmann::json> experiments;   // this session's, in order
-  std::set<std::string> tried_hashes;        // patch hashes with a final (not interrupted) record
-  std::map<std::string, int> interrupted_count;  // by patch hash
+  std::set<std::string> tried_hashes;        // hypothesis keys (`key`, else `patch_sha256`) with a
+                                             // final (not interrupted) record
+  std::map<std::string, int> interrupted_count;  // by hypothesis key
   std::vector<size_t> kept;                  // indices into `experiments` of keep records
   std::map<std::string, int> counts;         // by status
   int next_id = 1;
+  std::optional<nlohmann::json> last_stop;  // the session's latest stop record
 };
 
 SessionView view(const Journal& journal, const std::string& session);

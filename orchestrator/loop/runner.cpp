@@ -10,12 +10,17 @@
 #include "report/report.hpp"
 #include "sources/patch_file.hpp"
 #include "sources/queue.hpp"
+#include "sources/sweep.hpp"
+#include "loop/context.hpp"
+#include "ideas/ideas.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/interrupt.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <set>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -59,7 +64,16 @@ private:
   void reload_view();
   void recover_unfinished();
   void ensure_base_built();
-  std::optional<sources::Hypothesis> next_hypothesis();
+  std::optional<sources::Hypothesis> next_hypothesis(int id);
+  std::optional<sources::Hypothesis> next_from_queue();
+  std::optional<sources::Hypothesis> next_from_sweeps();
+  std::optional<sources::Hypothesis> next_from_proposer(int id);
+  std::string edit_to_patch();  // the candidate's diff to the best commit; resets the candidate
+  void run_hook(const config::Hook& hook, const char* name, int id, const json& experiment);
+  void mark_idea(const json& record);
+  void link_idea(sources::Hypothesis& h);
+  void record_stop(const std::string& reason, int experiments);
+  void flag_near_dead_end(sources::Hypothesis& h);
   json run_experiment(const sources::Hypothesis& h, int id);
   void screen(const sources::Hypothesis& h, json& record);
   void build_candidate(json& record, int id);
@@ -69,7 +83,9 @@ private:
   void finish(json& record, double started);
   void set_stage(int id, const std::string& title, const std::string& stage);
   proc::Result run_command(const std::string& command, const fs::path& cwd, config::Duration timeout,
-                           int id, const std::string& label, metrics::MetricScanner* scanner);
+                           int id, const std::string& label, metrics::MetricScanner* scanner,
+                           const std::vector<std::pair<std::string, std::string>>& extra_env = {},
+                           const fs::path& stdin_path = {});
   std::optional<std::string> stop_reason(int ran, double started);
   void fault_point(const std::string& stage);
   void reload_config();
@@ -86,6 +102,10 @@ private:
   std::string m_token;           // marks every process this run starts (see proc::kill_by_token)
   std::map<std::string, std::string> m_fingerprint[2];  // [0] base, [1] candidate
   bool m_base_tampered = false;
+  std::set<config::SourceKind> m_disabled;      // sources switched off for this run (plateau, exhausted)
+  config::SourceKind m_last_source = config::SourceKind::queue;
+  int m_since_keep = 0;                         // experiments in a row without a keep (plateau rule)
+  int m_proposer_idle = 0;                      // proposals in a row that changed nothing
 
   config::Config m_cfg;
   git::Repository m_repo;
@@ -288,7 +308,9 @@ void Runner::recover_unfinished() {
 // ---- commands ------------------------------------------------------------------------------
 
 proc::Result Runner::run_command(const std::string& command, const fs::path& cwd, config::Duration timeout, int id,
-                                 const std::string& label, metrics::MetricScanner* scanner) {
+                                 const std::string& label, metrics::MetricScanner* scanner,
+                                 const std::vector<std::pair<std::string, std::string>>& extra_env,
+                                 const fs::path& stdin_path) {
   fs::path log = m_paths.logs / fmt::format("{:04d}.log", id);
   {
     std::ofstream out(log, std::ios::app);
@@ -311,6 +333,8 @@ proc::Result Runner::run_command(const std::string& command, const fs::path& cwd
   std::string kind = label.substr(0, label.find(' '));
   spec.on_spawn = [this, kind](int) { fault_point("spawn:" + kind); };
   spec.env = {{"AUTORESEARCH_SESSION", m_cfg.session}, {"AUTORESEARCH_EXPERIMENT", std::to_string(id)}};
+  spec.env.insert(spec.env.end(), extra_env.begin(), extra_env.end());
+  spec.stdin_path = stdin_path;
   if (scanner != nullptr) spec.on_line = [scanner](std::string_view line) { scanner->feed(line); };
   proc::Result r = proc::run(spec);
   {
@@ -343,7 +367,7 @@ void Runner::set_stage(int id, const std::string& title, const std::string& stag
 
 // ---- hypotheses ----------------------------------------------------------------------------
 
-std::optional<sources::Hypothesis> Runner::next_hypothesis() {
+std::optional<sources::Hypothesis> Runner::next_from_queue() {
   for (const fs::path& file : sources::queue_files(m_paths.queue)) {
     std::string origin = file.lexically_relative(m_paths.root).generic_string();
     std::error_code ec;
@@ -383,7 +407,245 @@ std::optional<sources::Hypothesis> Runner::next_hypothesis() {
 
 // ---- one experiment ------------------------------------------------------------------------
 
+std::string Runner::edit_to_patch() {
+  std::string diff = git::diff_head_to_workdir(*m_cand);
+  m_cand->reset_hard_clean(m_best);
+  return diff;
+}
+
+std::optional<sources::Hypothesis> Runner::next_from_sweeps() {
+  for (const config::Sweep& sw : m_cfg.sources.sweeps) {
+    for (const std::string& value : sw.values) {
+      std::string key = sources::sweep_key(sw.name, value);
+      if (m_view.tried_hashes.count(key) != 0) continue;
+      auto it = m_view.interrupted_count.find(key);
+      if (it != m_view.interrupted_count.end() && it->second > m_cfg.limits.retry_interrupted) continue;
+      sources::Hypothesis h;
+      h.source = "sweep";
+      h.origin = "sweep:" + sw.name;
+      h.patch_sha256 = util::sha256_hex(key);
+      h.asi["key"] = key;
+      h.asi["sweep"] = sw.name;
+      h.asi["value"] = value;
+      h.title = fmt::format("{} = {}", sw.name, value);
+      h.mechanism = sw.mechanism;
+      h.idea = sw.idea;
+      fs::path file = m_cand->path() / sw.file;
+      std::optional<std::string> text = util::read_file(file);
+      if (!text) {
+        h.asi["end_status"] = "rejected";
+        h.asi["end_reason"] = fmt::format("sweep {}: cannot read {}", sw.name, sw.file);
+        return h;
+      }
+      sources::SweepEdit edit = sources::apply_sweep(*text, sw.pattern, value);
+      if (!edit.found) {
+        h.asi["end_status"] = "rejected";
+        h.asi["end_reason"] = fmt::format("sweep {}: pattern {} not found in {}", sw.name, sw.pattern, sw.file);
+        return h;
+      }
+      h.asi["from"] = edit.current;
+      h.hypothesis = fmt::format("{} from {} to {} in {} moves {}", sw.name, edit.current, value, sw.file, m_cfg.metric.name);
+      if (edit.current == value) {
+        // The value in force is the sweep's baseline: nothing to try.
+        continue;
+      }
+      util::write_file_atomic(file, edit.text);
+      h.patch = edit_to_patch();
+      return h;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<sources::Hypothesis> Runner::next_from_proposer(int id) {
+  const config::Proposer& pc = m_cfg.sources.proposer;
+  if (pc.command.empty()) return std::nullopt;
+  set_stage(id, "proposer", "propose");
+  fs::path dir = m_paths.state_dir / "context";
+  fs::create_directories(dir);
+  std::string notes;
+  if (!pc.notes.empty()) notes = util::read_file(m_paths.root / pc.notes).value_or("");
+  json ctx = proposer_context(m_cfg, m_view, ideas::read_ideas(m_paths.ideas),
+                              report::render_dead_ends(m_view, m_cfg), notes);
+  fs::path ctx_md = dir / fmt::format("{:04d}.md", id);
+  fs::path ctx_json = dir / fmt::format("{:04d}.json", id);
+  fs::path proposal = dir / fmt::format("{:04d}-proposal.json", id);
+  util::write_file_atomic(ctx_md, context_markdown(ctx));
+  util::write_file_atomic(ctx_json, ctx.dump(2) + "\n");
+  std::error_code ec;
+  fs::remove(proposal, ec);
+
+  sources::Hypothesis h;
+  h.source = "proposer";
+  h.origin = "proposer";
+  h.title = fmt::format("proposal {}", id);
+  h.asi["context"] = ctx_md.lexically_relative(m_paths.root).generic_string();
+  // The proposer sees the same variables whatever runs it, and works in the clean candidate.
+  std::vector<std::pair<std::string, std::string>> env = {{"AUTORESEARCH_CONTEXT", ctx_md.string()},
+                                                          {"AUTORESEARCH_CONTEXT_JSON", ctx_json.string()},
+                                                          {"AUTORESEARCH_PROPOSAL", proposal.string()}};
+  proc::Result r = run_command(pc.command, m_paths.in_worktree(m_cand->path()), pc.timeout, id, "proposer", nullptr, env);
+  std::optional<std::string> text = util::read_file(proposal);
+  if (text) {
+    json p = json::parse(*text, nullptr, false);
+    if (p.is_object()) {
+      auto str = [&](const char* k) { return p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : std::string(); };
+      if (!str("title").empty()) h.title = str("title");
+      h.hypothesis = str("hypothesis");
+      h.mechanism = str("mechanism");
+      h.idea = str("idea");
+      if (p.contains("asi") && p["asi"].is_object()) {
+        for (const auto& [k, v] : p["asi"].items()) h.asi[k] = v;
+      }
+    } else {
+      m_progress.note(fmt::format("warning: experiment {}: {} is not a JSON object; using defaults", id, proposal.string()));
+    }
+  }
+  std::string diff = edit_to_patch();
+  h.patch = diff;
+  h.patch_sha256 = util::sha256_hex(diff);
+  if (r.ending == proc::Ending::timed_out) {
+    h.asi["end_status"] = "timeout";
+    h.asi["end_reason"] = "proposer " + r.describe();
+  } else if (!r.ok()) {
+    h.asi["end_status"] = "rejected";
+    h.asi["end_reason"] = "proposer failed: " + r.describe();
+  } else if (diff.empty()) {
+    h.asi["end_status"] = "rejected";
+    h.asi["end_reason"] = "the proposer made no change";
+  } else if (m_view.tried_hashes.count(h.patch_sha256) != 0) {
+    h.asi["duplicate"] = true;
+  }
+  m_proposer_idle = h.asi.contains("end_status") ? m_proposer_idle + 1 : 0;
+  if (m_proposer_idle >= 3) {
+    m_progress.note("the proposer produced nothing usable 3 times in a row: it is off for the rest of this run");
+    m_disabled.insert(config::SourceKind::proposer);
+  }
+  return h;
+}
+
+std::optional<sources::Hypothesis> Runner::next_hypothesis(int id) {
+  for (config::SourceKind kind : m_cfg.sources.order) {
+    if (m_disabled.count(kind) != 0) continue;
+    std::optional<sources::Hypothesis> h;
+    switch (kind) {
+      case config::SourceKind::queue: h = next_from_queue(); break;
+      case config::SourceKind::sweeps: h = next_from_sweeps(); break;
+      case config::SourceKind::proposer: h = next_from_proposer(id); break;
+    }
+    if (h) {
+      m_last_source = kind;
+      link_idea(*h);
+      return h;
+    }
+  }
+  return std::nullopt;
+}
+
+// An idea is linked by the hypothesis itself (Idea: header, sweep idea, proposal) or by the idea
+// naming the patch file or the sweep.
+void Runner::link_idea(sources::Hypothesis& h) {
+  if (!h.idea.empty()) return;
+  std::string needle = h.source == "sweep" ? "sweep " + h.asi.value("sweep", "") : fs::path(h.origin).filename().string();
+  if (needle.empty() || needle == "proposer") return;
+  for (const auto& idea : ideas::read_ideas(m_paths.ideas)) {
+    if (!idea.id.empty() && idea.text.find(needle) != std::string::npos) {
+      h.idea = idea.id;
+      return;
+    }
+  }
+}
+
+void Runner::mark_idea(const json& record) {
+  std::string id = record.value("idea", "");
+  if (id.empty() || !fs::exists(m_paths.ideas)) return;
+  std::string status = record.value("status", "");
+  std::string effect = record.contains("metric") && record["metric"].is_object() ? effect_text(record["metric"]) : "";
+  int n = record.value("id", 0);
+  std::string mark;
+  if (status == "keep") {
+    mark = fmt::format("kept in experiment {}: {}", n, effect);
+  } else if (status == "discard" || status == "checks_failed") {
+    std::string why = record.value("mechanism", "");
+    mark = fmt::format("dead end in experiment {}: {}{}", n, effect.empty() ? record.value("reason", "") : effect,
+                       why.empty() ? "" : "; mechanism: " + why);
+  } else if (status == "inconclusive") {
+    mark = fmt::format("inconclusive in experiment {}: {}", n, effect);
+  } else {
+    mark = fmt::format("{} in experiment {}: {}", status, n, record.value("reason", ""));
+  }
+  try {
+    ideas::update_file_safely(m_paths.ideas, [&](const std::string& text) { return ideas::with_mark(text, id, mark); });
+  } catch (const Error& e) {
+    m_progress.note(fmt::format("warning: could not mark idea {} in {}: {}", id, m_paths.ideas.string(), e.what()));
+  }
+}
+
+void Runner::run_hook(const config::Hook& hook, const char* name, int id, const json& experiment) {
+  if (hook.command.empty()) return;
+  report::Headline hl = report::headline(m_view);
+  json input = {{"hook", name},
+                {"session", {{"name", m_cfg.session}, {"branch", "autoresearch/" + m_cfg.session},
+                             {"best_commit", git::to_hex(m_best)}, {"experiments", m_view.experiments.size()},
+                             {"counts", m_view.counts}}},
+                {"experiment", experiment}};
+  if (hl.measured) input["session"]["baseline"] = hl.baseline, input["session"]["best"] = hl.best;
+  fs::path in = m_paths.state_dir / fmt::format("hook-{}.json", name);
+  util::write_file_atomic(in, input.dump(2) + "\n");
+  proc::Result r = run_command(hook.command, m_paths.root, hook.timeout, id, std::string("hook ") + name, nullptr, {}, in);
+  if (!r.ok()) m_progress.note(fmt::format("warning: {} hook: {} (see the experiment log)", name, r.describe()));
+}
+
+namespace {
+
+std::set<std::string> words(const std::string& text) {
+  std::set<std::string> out;
+  std::string w;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      if (w.size() > 2) out.insert(w);  // "a", "to", "of" say nothing about the axis
+      w.clear();
+    }
+  }
+  return out;
+}
+
+double jaccard(const std::set<std::string>& a, const std::set<std::string>& b) {
+  if (a.empty() || b.empty()) return 0;
+  size_t common = 0;
+  for (const auto& x : a) common += b.count(x);
+  return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
+} // namespace
+
+// A hypothesis whose title nearly repeats a dead end's is run (the change may differ) but flagged
+// in its record, so the reviewer sees the repetition.
+void Runner::flag_near_dead_end(sources::Hypothesis& h) {
+  std::set<std::string> mine = words(h.title);
+  for (const json& r : m_view.experiments) {
+    std::string s = r.value("status", "");
+    if (s != "discard" && s != "checks_failed") continue;
+    double sim = jaccard(mine, words(r.value("title", "")));
+    if (sim >= 0.6) {
+      h.asi["near_dead_end"] = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"similarity", sim}};
+      m_progress.note(fmt::format("note: \"{}\" nearly repeats dead end {} (\"{}\")", h.title, r.value("id", 0),
+                                  r.value("title", "")));
+      return;
+    }
+  }
+}
+
+void Runner::record_stop(const std::string& reason, int experiments) {
+  json stop = {{"type", "stop"},  {"schema", journal::k_schema}, {"session", m_cfg.session},
+               {"at", util::utc_now_iso()}, {"reason", reason}, {"experiments", experiments}};
+  journal::append(m_paths.journal, stop);
+}
+
 void Runner::screen(const sources::Hypothesis& h, json& record) {
+  if (h.asi.contains("end_status")) throw ExperimentEnd{h.asi["end_status"], h.asi.value("end_reason", "")};
   if (h.asi.contains("oversized_bytes")) {
     throw ExperimentEnd{"rejected", fmt::format("patch is {} bytes, over the {} MB limit", h.asi["oversized_bytes"].get<std::uintmax_t>(),
                                                 k_max_patch_bytes >> 20)};
@@ -623,6 +885,7 @@ json Runner::run_experiment(const sources::Hypothesis& h, int id) {
                  {"mechanism", h.mechanism},
                  {"idea", h.idea},
                  {"patch_sha256", h.patch_sha256},
+                 {"key", h.asi.value("key", h.patch_sha256)},
                  {"files", json::array()},
                  {"base_commit", git::to_hex(m_best)},
                  {"gates", json::array()},
@@ -635,6 +898,7 @@ json Runner::run_experiment(const sources::Hypothesis& h, int id) {
                            {"mechanism", h.mechanism},
                            {"idea", h.idea},
                            {"patch_sha256", h.patch_sha256},
+                           {"key", record["key"]},
                            {"base_commit", record["base_commit"]},
                            {"started_at", record["started_at"]},
                            {"stage", "screen"}};
@@ -763,20 +1027,47 @@ RunSummary Runner::run(bool once) {
     } catch (const StageInterrupted&) {
       throw Interrupted("interrupted while building the best commit; nothing was running");
     }
-    std::optional<sources::Hypothesis> h = next_hypothesis();
-    if (!h) {
-      summary.stop_reason = "no more hypotheses (the queue is done)";
-      break;
+    try {
+      ideas::update_file_safely(m_paths.ideas, ideas::with_ids);
+    } catch (const Error& e) {
+      m_progress.note(fmt::format("warning: could not give ideas ids: {}", e.what()));
     }
     int id = m_view.next_id;
+    std::optional<sources::Hypothesis> h;
+    try {
+      h = next_hypothesis(id);
+    } catch (const StageInterrupted&) {
+      m_cand->reset_hard_clean(m_best);
+      throw Interrupted("interrupted while the proposer was running; nothing was recorded");
+    }
+    if (!h) {
+      summary.stop_reason = "no more hypotheses (every source is done)";
+      break;
+    }
+    flag_near_dead_end(*h);
+    run_hook(m_cfg.hooks.before, "before", id, {{"id", id}, {"title", h->title}, {"source", h->source}, {"origin", h->origin}});
     json record = run_experiment(*h, id);
     ++summary.experiments;
     std::string status = record["status"];
-    bool failure = status == "crash" || status == "timeout" || status == "checks_failed" || status == "apply_failed";
+    bool failure = status == "crash" || status == "timeout" || status == "checks_failed" || status == "apply_failed" ||
+                   (status == "rejected" && h->source == "proposer");
     m_consecutive_failures = failure ? m_consecutive_failures + 1 : 0;
+    m_since_keep = status == "keep" ? 0 : m_since_keep + 1;
     reload_view();
     report::write_dead_ends(m_view, m_cfg, m_paths.reports);
+    mark_idea(record);
     m_progress.finished(record);
+    run_hook(m_cfg.hooks.after, "after", id, record);
+    if (m_cfg.limits.plateau > 0 && m_since_keep >= m_cfg.limits.plateau && status != "interrupted") {
+      if (m_cfg.limits.plateau_stop) {
+        summary.stop_reason = fmt::format("plateau: no keep in {} experiments", m_since_keep);
+        break;
+      }
+      m_progress.note(fmt::format("plateau: no keep in {} experiments from {}; switching to the next source",
+                                  m_since_keep, config::to_string(m_last_source)));
+      m_disabled.insert(m_last_source);
+      m_since_keep = 0;
+    }
     if (status == "interrupted") {
       throw Interrupted(fmt::format("interrupted during experiment {}; recorded as interrupted, worktrees restored", id));
     }
@@ -785,6 +1076,7 @@ RunSummary Runner::run(bool once) {
       break;
     }
   }
+  record_stop(summary.stop_reason, summary.experiments);
   m_state["finished_at"] = util::utc_now_iso();
   m_state["stop_reason"] = summary.stop_reason;
   m_state["pid"] = nullptr;

@@ -514,7 +514,8 @@ Result run(const RunSpec& spec) {
   }
 
   const ChildPlan plan = make_plan(spec);
-  Fd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  // stdin is /dev/null unless the caller hands the child a file to read (hooks get JSON).
+  Fd dev_null(::open(spec.stdin_path.empty() ? "/dev/null" : spec.stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
   Fd out_read, out_write, report_read, report_write;
   if (!dev_null.valid() || !lift_above_stdio(dev_null) || !make_pipe(out_read, out_write) ||
       !make_pipe(report_read, report_write)) {

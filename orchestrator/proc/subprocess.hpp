@@ -49,6 +49,7 @@ struct RunSpec {
   // When set, the child's environment gets AUTORESEARCH_RUN_TOKEN=<token>; every process still
   // carrying it when the child ends (a daemon that left the group with setsid, say) is killed.
   std::string stray_token;
+  std::filesystem::path stdin_path;  // read as stdin instead of /dev/null when set
 };
 
 inline constexpr const char* k_token_variable = "AUTORESEARCH_RUN_TOKEN";

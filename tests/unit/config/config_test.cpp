@@ -443,11 +443,17 @@ TEST_F(ConfigErrors, GateNamesMustBeUnique) {
             at(7, "guards[1].name: duplicate guard \"rss\" (first on line 6)"));
 }
 
-TEST_F(ConfigErrors, UnsupportedSourcesAreNamedAsSuch) {
+TEST_F(ConfigErrors, SweepsAndSourcesAreValidated) {
   EXPECT_EQ(error_for(k_minimal + "sources:\n  queue: {dir: p}\n  sweeps:\n    - file: a.c\n"),
-            at(7, "sources.sweeps: not supported by this version of autoresearch"));
-  EXPECT_EQ(error_for(k_minimal + "sources:\n  proposer:\n"),
-            at(6, "sources.proposer: not supported by this version of autoresearch"));
+            at(8, "sources.sweeps[0]: missing required key \"name\""));
+  EXPECT_EQ(error_for(k_minimal + "sources:\n  sweeps:\n    - {name: n, file: a.c, pattern: 'x (a)(b)', values: [1]}\n"),
+            at(7, "sources.sweeps[0].pattern: needs exactly one capture group, has 2"));
+  EXPECT_EQ(error_for(k_minimal + "sources:\n  sweeps:\n    - {name: n, file: a.c, pattern: 'x (\\d+)', values: []}\n"),
+            at(7, "sources.sweeps[0].values: must list at least one value"));
+  EXPECT_EQ(error_for(k_minimal + "sources:\n  order: [queue, agent]\n"),
+            at(6, "sources.order[1]: expected queue, sweeps or proposer, got \"agent\""));
+  EXPECT_EQ(error_for(k_minimal + "sources:\n  proposer:\n    comand: x\n"),
+            at(7, "sources.proposer: unknown key \"comand\" (did you mean \"command\"?)"));
   EXPECT_EQ(error_for(k_minimal + "sources:\n  sweep: []\n"),
             at(6, "sources: unknown key \"sweep\" (did you mean \"sweeps\"?)"));
 }

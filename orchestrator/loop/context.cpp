@@ -1,0 +1,123 @@
+#include "loop/context.hpp"
+
+#include "report/report.hpp"
+
+#include <fmt/format.h>
+
+namespace ar::loop {
+
+using nlohmann::json;
+
+namespace {
+
+std::string pct(double f) { return fmt::format("{:+.1f}%", f * 100.0); }
+
+} // namespace
+
+json proposer_context(const config::Config& cfg, const journal::SessionView& view,
+                      const std::vector<ideas::Idea>& ideas, const std::string& dead_ends_markdown,
+                      const std::string& notes) {
+  report::Headline h = report::headline(view);
+  json ctx = {{"session", cfg.session},
+              {"goal", cfg.goal},
+              {"metric",
+               {{"name", cfg.metric.name}, {"direction", decide::to_string(cfg.metric.direction)},
+                {"unit", cfg.metric.unit}}},
+              {"protected", cfg.protected_paths},
+              {"scope", cfg.scope},
+              {"min_effect", cfg.decision.min_effect}};
+  if (h.measured) {
+    ctx["baseline"] = {{"value", h.baseline}, {"experiment", h.baseline_experiment}};
+    ctx["best"] = {{"value", h.best}, {"experiment", h.best_experiment}, {"change_vs_baseline", h.best / h.baseline - 1}};
+    if (!view.kept.empty()) {
+      const json& k = view.experiments[view.kept.back()]["metric"];
+      ctx["best"]["last_keep"] = {{"effect", k.value("effect", 0.0)}, {"ci_low", k.value("ci_low", 0.0)},
+                                  {"ci_high", k.value("ci_high", 0.0)}};
+    }
+  }
+  json recent = json::array();
+  size_t n = view.experiments.size();
+  size_t from = n > static_cast<size_t>(cfg.sources.proposer.recent) ? n - static_cast<size_t>(cfg.sources.proposer.recent) : 0;
+  for (size_t i = from; i < n; ++i) {
+    const json& r = view.experiments[i];
+    json item = {{"id", r.value("id", 0)},         {"title", r.value("title", "")},
+                 {"status", r.value("status", "")}, {"reason", r.value("reason", "")},
+                 {"mechanism", r.value("mechanism", "")}, {"files", r.value("files", json::array())}};
+    if (r.contains("metric") && r["metric"].is_object()) {
+      item["effect"] = r["metric"].value("effect", 0.0);
+      item["ci_low"] = r["metric"].value("ci_low", 0.0);
+      item["ci_high"] = r["metric"].value("ci_high", 0.0);
+    }
+    recent.push_back(item);
+  }
+  ctx["recent_experiments"] = recent;
+  json open_ideas = json::array();
+  for (const auto& idea : ideas) {
+    if (idea.done) continue;
+    open_ideas.push_back({{"id", idea.id}, {"text", idea.text}, {"marks", idea.marks}});
+  }
+  ctx["ideas"] = open_ideas;
+  json dead = json::array();
+  for (const json& r : view.experiments) {
+    std::string s = r.value("status", "");
+    if (s != "discard" && s != "checks_failed") continue;
+    json item = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"status", s},
+                 {"reason", r.value("reason", "")}, {"mechanism", r.value("mechanism", "")}};
+    if (r.contains("metric") && r["metric"].is_object()) item["effect"] = r["metric"].value("effect", 0.0);
+    dead.push_back(item);
+  }
+  ctx["dead_ends"] = dead;
+  ctx["dead_ends_markdown"] = dead_ends_markdown;
+  ctx["notes"] = notes;
+  return ctx;
+}
+
+std::string context_markdown(const json& c) {
+  std::string out = fmt::format("# autoresearch: propose the next experiment (session {})\n\n", c.value("session", ""));
+  if (!c.value("goal", "").empty()) out += "**Goal:** " + c.value("goal", "") + "\n\n";
+  const json& m = c["metric"];
+  out += fmt::format("Primary metric: `{}` ({} is better{}). A change is kept only if it improves it by at least "
+                     "{} with statistical confidence and passes every gate.\n\n",
+                     m.value("name", ""), m.value("direction", ""),
+                     m.value("unit", "").empty() ? "" : ", unit " + m.value("unit", ""),
+                     pct(c.value("min_effect", 0.0)).substr(1));
+  if (c.contains("best")) {
+    out += fmt::format("Baseline {:.4g}, best so far {:.4g} ({} vs baseline).\n\n", c["baseline"].value("value", 0.0),
+                       c["best"].value("value", 0.0), pct(c["best"].value("change_vs_baseline", 0.0)));
+  }
+  out += "## How to propose\n\nEdit files in the current directory (a clean checkout of the best commit) to make "
+         "ONE small change that tests ONE hypothesis. Then write a JSON object to the file named by "
+         "$AUTORESEARCH_PROPOSAL: {\"title\", \"hypothesis\", \"mechanism\", \"idea\" (an idea id or \"\"), \"asi\" "
+         "(any extra data)}. Do not run the benchmark; autoresearch measures it.\n\n";
+  std::string prot;
+  for (const auto& p : c["protected"]) prot += (prot.empty() ? "`" : ", `") + p.get<std::string>() + "`";
+  out += "Never touch: " + (prot.empty() ? std::string("(nothing listed)") : prot) + ".\n";
+  if (!c["scope"].empty()) {
+    std::string scope;
+    for (const auto& p : c["scope"]) scope += (scope.empty() ? "`" : ", `") + p.get<std::string>() + "`";
+    out += "Only change: " + scope + ".\n";
+  }
+  out += "\n## Recent experiments\n\n";
+  if (c["recent_experiments"].empty()) out += "_None yet._\n";
+  for (const json& r : c["recent_experiments"]) {
+    out += fmt::format("- #{} {} — {}{}{}\n", r.value("id", 0), r.value("title", ""), r.value("status", ""),
+                       r.contains("effect") ? fmt::format(", {} (95% CI {} to {})", pct(r.value("effect", 0.0)),
+                                                         pct(r.value("ci_low", 0.0)), pct(r.value("ci_high", 0.0)))
+                                            : "",
+                       r.value("mechanism", "").empty() ? "" : "; mechanism: " + r.value("mechanism", ""));
+  }
+  out += "\n## Open ideas\n\n";
+  if (c["ideas"].empty()) out += "_None._\n";
+  for (const json& i : c["ideas"]) {
+    out += fmt::format("- [{}] {}\n", i.value("id", ""), i.value("text", ""));
+    for (const auto& mk : i["marks"]) out += "  - " + mk.get<std::string>() + "\n";
+  }
+  out += "\n## Dead ends: do not retry\n\n";
+  std::string dead = c.value("dead_ends_markdown", "");
+  size_t first_section = dead.find("\n## ");
+  out += first_section == std::string::npos ? "_None._\n" : dead.substr(first_section + 1);
+  if (!c.value("notes", "").empty()) out += "\n## Notes\n\n" + c.value("notes", "") + "\n";
+  return out;
+}
+
+} // namespace ar::loop

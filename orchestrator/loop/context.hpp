@@ -1,0 +1,25 @@
+#pragma once
+// The proposer's context (DESIGN §6): what an agent or script needs to propose the next change,
+// as JSON (for scripts) and the same content as Markdown (for agents).
+
+#include "config/config.hpp"
+#include "ideas/ideas.hpp"
+#include "journal/journal.hpp"
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ar::loop {
+
+// goal, metric and direction, baseline and best (with the CI of the last keep), the last
+// `cfg.sources.proposer.recent` experiments, open ideas with ids, the dead-ends catalogue, protected
+// paths and scope, and the notes file's text when configured.
+nlohmann::json proposer_context(const config::Config& cfg, const journal::SessionView& view,
+                                const std::vector<ideas::Idea>& ideas, const std::string& dead_ends_markdown,
+                                const std::string& notes);
+
+std::string context_markdown(const nlohmann::json& context);
+
+} // namespace ar::loop
