@@ -21,6 +21,7 @@ void setup_init(CLI::App& app, int& exit_code);
 struct RunCliOptions {
   std::filesystem::path config = k_default_config;
   bool once = false;
+  bool dry_run = false;
   bool stop_on_hangup = false;
 };
 int run_run(const RunCliOptions& options);

@@ -16,9 +16,14 @@ int run_run(const RunCliOptions& options) {
   loop::RunOptions ro;
   ro.config_path = options.config;
   ro.once = options.once;
+  ro.dry_run = options.dry_run;
   loop::RunSummary summary = loop::run(ro, progress);
-  progress.note(fmt::format("stopped: {}; {} experiment(s) this run. `autoresearch report` writes reports/report.md",
-                            summary.stop_reason, summary.experiments));
+  if (options.dry_run) {
+    progress.note(summary.stop_reason);
+  } else {
+    progress.note(fmt::format("stopped: {}; {} experiment(s) this run. `autoresearch report` writes reports/report.md",
+                              summary.stop_reason, summary.experiments));
+  }
   return k_exit_ok;
 }
 
@@ -27,6 +32,8 @@ void setup_run(CLI::App& app, int& exit_code) {
   CLI::App* sub = app.add_subcommand("run", "Run the experiment loop (Ctrl-C stops cleanly; run again to resume)");
   sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
   sub->add_flag("--once", opt->once, "Run a single experiment, then stop");
+  sub->add_flag("--dry-run", opt->dry_run,
+                "Validate the config, build, run the gates and the benchmark on the best commit; record nothing");
   sub->add_flag("--stop-on-hangup", opt->stop_on_hangup,
                 "Stop (like Ctrl-C) when the terminal closes; by default SIGHUP is ignored");
   sub->callback([opt, &exit_code]() { exit_code = run_run(*opt); });

@@ -57,6 +57,7 @@ public:
       : m_cfg(std::move(cfg)), m_repo(std::move(repo)), m_paths(std::move(paths)), m_progress(progress) {}
 
   RunSummary run(bool once);
+  RunSummary dry_run();
 
 private:
   git::Worktree& side(int i) { return i == 0 ? *m_base : *m_cand; }
@@ -102,6 +103,7 @@ private:
   std::string m_token;           // marks every process this run starts (see proc::kill_by_token)
   std::map<std::string, std::string> m_fingerprint[2];  // [0] base, [1] candidate
   bool m_base_tampered = false;
+  bool m_dry = false;                           // --dry-run: no journal writes, no experiments
   std::set<config::SourceKind> m_disabled;      // sources switched off for this run (plateau, exhausted)
   config::SourceKind m_last_source = config::SourceKind::queue;
   int m_since_keep = 0;                         // experiments in a row without a keep (plateau rule)
@@ -182,7 +184,7 @@ void Runner::prepare() {
 
   // A header opens the session and every change of the config in force.
   m_cfg_json = config::to_json(m_cfg);
-  if (!m_view.header || (*m_view.header)["config"] != m_cfg_json) {
+  if (!m_dry && (!m_view.header || (*m_view.header)["config"] != m_cfg_json)) {
     if (m_view.header) m_progress.note("config changed since the last run: a new journal segment starts");
     write_header(start_commit);
   }
@@ -517,8 +519,8 @@ std::optional<sources::Hypothesis> Runner::next_from_proposer(int id) {
     h.asi["duplicate"] = true;
   }
   m_proposer_idle = h.asi.contains("end_status") ? m_proposer_idle + 1 : 0;
-  if (m_proposer_idle >= 3) {
-    m_progress.note("the proposer produced nothing usable 3 times in a row: it is off for the rest of this run");
+  if (m_proposer_idle >= 2) {
+    m_progress.note("the proposer produced nothing usable twice in a row: it is off for the rest of this run");
     m_disabled.insert(config::SourceKind::proposer);
   }
   return h;
@@ -981,6 +983,69 @@ std::optional<std::string> Runner::stop_reason(int ran, double started) {
   return std::nullopt;
 }
 
+// --dry-run: the config loads (already done), the worktrees and build work, every gate passes on
+// the best commit as it is, and the benchmark prints the primary metric (and guards); nothing is
+// recorded. The branch and worktrees it creates are the session's own and are reused by `run`.
+RunSummary Runner::dry_run() {
+  RunLock lock(m_paths);
+  m_dry = true;
+  m_token = proc::new_stray_token();
+  prepare();
+  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
+             {"token", m_token}, {"experiment", nullptr}};
+  write_state(m_paths, m_state);
+  RunSummary summary;
+  try {
+    ensure_base_built();
+    if (!m_cfg.build.command.empty()) {
+      set_stage(0, "dry run", "build (candidate)");
+      proc::Result b = run_command(m_cfg.build.command, m_paths.in_worktree(m_cand->path()), m_cfg.build.timeout, 0,
+                                   "dry-run build candidate", nullptr);
+      if (!b.ok()) throw Error(fmt::format("dry run: the build failed in the candidate worktree: {}\n{}", b.describe(), b.tail));
+    }
+    for (const config::Gate& g : m_cfg.gates) {
+      set_stage(0, "dry run", "gate " + g.name);
+      proc::Result r = run_command(g.command, m_paths.in_worktree(m_cand->path()), g.timeout, 0, "dry-run gate " + g.name, nullptr);
+      if (!r.ok()) throw Error(fmt::format("dry run: gate {} fails on the best commit: {}\n{}", g.name, r.describe(), r.tail));
+      m_progress.note(fmt::format("gate {}: ok ({:.2f}s)", g.name, r.seconds));
+    }
+    std::map<std::string, std::vector<double>> values;
+    const int runs = std::max(3, m_cfg.benchmark.warmup + 3);
+    for (int i = 0; i < runs; ++i) {
+      set_stage(0, "dry run", fmt::format("benchmark {}/{}", i + 1, runs));
+      metrics::MetricScanner scanner;
+      proc::Result r = run_command(m_cfg.benchmark.command, m_paths.in_worktree(m_base->path()), m_cfg.benchmark.timeout,
+                                   0, fmt::format("dry-run benchmark {}", i + 1), &scanner);
+      if (!r.ok()) throw Error(fmt::format("dry run: the benchmark {} on the best commit\n{}", r.describe(), r.tail));
+      for (const auto& rej : scanner.rejected()) {
+        m_progress.note(fmt::format("warning: benchmark output line {}: rejected METRIC line \"{}\": {}", rej.line, rej.text, rej.why));
+      }
+      std::map<std::string, double> medians = scanner.medians();
+      if (medians.count(m_cfg.metric.name) == 0) {
+        throw Error(fmt::format("dry run: the benchmark printed no METRIC {} (the primary metric)", m_cfg.metric.name));
+      }
+      for (const auto& g : m_cfg.guards) {
+        if (medians.count(g.name) == 0) throw Error(fmt::format("dry run: the benchmark printed no METRIC {} (a guard)", g.name));
+      }
+      if (i >= m_cfg.benchmark.warmup) {
+        for (const auto& [name, v] : medians) values[name].push_back(v);
+      }
+    }
+    for (const auto& [name, v] : values) {
+      double lo = *std::min_element(v.begin(), v.end());
+      double hi = *std::max_element(v.begin(), v.end());
+      m_progress.note(fmt::format("METRIC {}: median {:.4g} (min {:.4g}, max {:.4g}, {} runs){}", name, metrics::median(v), lo, hi,
+                                  v.size(), name == m_cfg.metric.name ? "  <- primary" : ""));
+    }
+  } catch (const StageInterrupted&) {
+    throw Interrupted("dry run interrupted");
+  }
+  m_state["pid"] = nullptr;
+  write_state(m_paths, m_state);
+  summary.stop_reason = "dry run: config, build, gates and benchmark are fine; nothing was recorded";
+  return summary;
+}
+
 RunSummary Runner::run(bool once) {
   RunLock lock(m_paths);
   if (!lock.taken_over().empty()) {
@@ -1101,7 +1166,7 @@ RunSummary run(const RunOptions& options, Progress& progress) {
   git::Repository repo = git::Repository::discover(cfg_dir);
   Paths paths = Paths::make(cfg, repo.workdir());
   Runner runner(std::move(cfg), std::move(repo), std::move(paths), progress);
-  return runner.run(options.once);
+  return options.dry_run ? runner.dry_run() : runner.run(options.once);
 }
 
 // ---- console progress ----------------------------------------------------------------------

@@ -43,7 +43,8 @@ private:
 
 struct RunOptions {
   std::filesystem::path config_path = "autoresearch.config.yaml";
-  bool once = false;  // stop after one experiment
+  bool once = false;     // stop after one experiment
+  bool dry_run = false;  // check config, build, gates and benchmark; record nothing
 };
 
 // Why run() returned normally.

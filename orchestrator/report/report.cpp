@@ -2,6 +2,8 @@
 
 #include "util/files.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace ar::report {
@@ -69,30 +71,51 @@ Headline headline(const journal::SessionView& view) {
   return h;
 }
 
+namespace {
+
+// Dead ends are grouped by what they tried: the idea they tested, the swept knob, or nothing named.
+std::string axis_of(const json& r) {
+  const json asi = r.value("asi", json::object());
+  if (asi.is_object() && asi.contains("sweep")) return "sweep " + asi.value("sweep", "");
+  if (!r.value("idea", "").empty()) return "idea " + r.value("idea", "");
+  return "";
+}
+
+} // namespace
+
 std::string render_dead_ends(const journal::SessionView& view, const config::Config& cfg) {
   std::string out = fmt::format("# Dead ends: session {}\n\n", view.session);
   out += "Each of these was tried and failed; do not retry it without a new reason. Effects are the change of "
          "the primary metric `" + cfg.metric.name + "` (" + decide::to_string(cfg.metric.direction) +
-         " is better) with its 95% confidence interval.\n\n";
-  int n = 0;
+         " is better) with its 95% confidence interval. Grouped by the idea or knob they tried.\n\n";
+  std::vector<std::string> axes;
   for (const json& r : view.experiments) {
     if (!is_dead_end(r)) continue;
-    ++n;
-    out += fmt::format("## {} (experiment {})\n\n", cell(r.value("title", "")), r.value("id", 0));
-    std::string reason = r.value("reason", "");
-    out += fmt::format("- outcome: {}{}\n", r.value("status", ""), reason.empty() ? "" : " — " + reason);
-    if (has_metric(r)) out += fmt::format("- effect: {} over {} pairs\n", effect_ci(r), r.value("pairs", 0));
-    if (!r.value("mechanism", "").empty()) out += "- mechanism: " + r.value("mechanism", "") + "\n";
-    if (!r.value("hypothesis", "").empty()) out += "- hypothesis: " + r.value("hypothesis", "") + "\n";
-    if (r.contains("files") && !r["files"].empty()) {
-      std::string files;
-      for (const auto& f : r["files"]) files += (files.empty() ? "" : ", ") + f.get<std::string>();
-      out += "- files: " + files + "\n";
-    }
-    out += fmt::format("- source: {}; diff: {}\n\n", r.value("source", json::object()).value("file", "?"),
-                       r.value("patch_file", "?"));
+    std::string a = axis_of(r);
+    if (std::find(axes.begin(), axes.end(), a) == axes.end()) axes.push_back(a);
   }
-  if (n == 0) out += "_None yet._\n";
+  // Named axes first, in order of first appearance; the unnamed ones last.
+  std::stable_partition(axes.begin(), axes.end(), [](const std::string& a) { return !a.empty(); });
+  for (const std::string& axis : axes) {
+    out += axis.empty() ? std::string("## Other changes\n\n") : fmt::format("## {}\n\n", axis);
+    for (const json& r : view.experiments) {
+      if (!is_dead_end(r) || axis_of(r) != axis) continue;
+      out += fmt::format("### {} (experiment {})\n\n", cell(r.value("title", "")), r.value("id", 0));
+      std::string reason = r.value("reason", "");
+      out += fmt::format("- outcome: {}{}\n", r.value("status", ""), reason.empty() ? "" : " — " + reason);
+      if (has_metric(r)) out += fmt::format("- effect: {} over {} pairs\n", effect_ci(r), r.value("pairs", 0));
+      if (!r.value("mechanism", "").empty()) out += "- mechanism: " + r.value("mechanism", "") + "\n";
+      if (!r.value("hypothesis", "").empty()) out += "- hypothesis: " + r.value("hypothesis", "") + "\n";
+      if (r.contains("files") && !r["files"].empty()) {
+        std::string files;
+        for (const auto& f : r["files"]) files += (files.empty() ? "" : ", ") + f.get<std::string>();
+        out += "- files: " + files + "\n";
+      }
+      out += fmt::format("- source: {}; diff: {}\n\n", r.value("source", json::object()).value("file", "?"),
+                         r.value("patch_file", "?"));
+    }
+  }
+  if (axes.empty()) out += "_None yet._\n";
   return out;
 }
 
@@ -182,6 +205,40 @@ std::string render_report(const journal::SessionView& view, const config::Config
                        cell(r.value("reason", "")));
   }
   out += any ? "\n" : "_None._\n\n";
+
+  std::vector<std::string> sweeps;
+  for (const json& r : view.experiments) {
+    const json asi = r.value("asi", json::object());
+    if (!asi.is_object() || !asi.contains("sweep")) continue;
+    std::string name = asi.value("sweep", "");
+    if (std::find(sweeps.begin(), sweeps.end(), name) == sweeps.end()) sweeps.push_back(name);
+  }
+  if (!sweeps.empty()) out += "## Sweeps\n\n";
+  for (const std::string& name : sweeps) {
+    std::string from;
+    const json* best = nullptr;
+    std::string rows;
+    for (const json& r : view.experiments) {
+      const json asi = r.value("asi", json::object());
+      if (!asi.is_object() || asi.value("sweep", "") != name) continue;
+      if (from.empty()) from = asi.value("from", "");
+      rows += fmt::format("| {} | {} | {} | {} | {} |\n", asi.value("value", ""), r.value("id", 0), r.value("status", ""),
+                          effect_ci(r), r.value("pairs", 0));
+      if (r.value("status", "") == "keep" &&
+          (best == nullptr || r["metric"].value("improvement", 0.0) > (*best)["metric"].value("improvement", 0.0))) {
+        best = &r;
+      }
+    }
+    out += fmt::format("### {}\n\n| value | exp | outcome | effect (95% CI) | pairs |\n|---|---:|---|---|---:|\n", name);
+    out += fmt::format("| {} (in force) | — | baseline | — | — |\n", from.empty() ? "?" : from);
+    out += rows;
+    if (best != nullptr) {
+      out += fmt::format("\nBest value: **{}** (experiment {}, {}).\n\n", (*best)["asi"].value("value", ""),
+                         best->value("id", 0), effect_ci(*best));
+    } else {
+      out += fmt::format("\nBest value: **{}**, the value in force; no other value was kept.\n\n", from.empty() ? "?" : from);
+    }
+  }
 
   out += "## Secondary metrics: baseline vs best\n\n";
   const json* first = nullptr;

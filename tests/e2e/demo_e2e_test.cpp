@@ -7,6 +7,9 @@
 
 #include <iostream>
 #include <map>
+#include <vector>
+
+#include <fmt/format.h>
 
 namespace ar::test {
 namespace {
@@ -40,15 +43,39 @@ TEST(DemoE2E, EveryDemoPatchEndsInItsExpectedStatus) {
   std::cout << run.output;
 
   std::map<std::string, json> by_file;
+  std::vector<json> sweeps, proposals;
   std::string journal = read_text(repo / "results.jsonl");
   pos = 0;
   while (pos < journal.size()) {
     size_t end = journal.find('\n', pos);
     json r = json::parse(journal.substr(pos, end - pos));
-    if (r["type"] == "experiment") by_file[r["source"]["file"].get<std::string>()] = r;
     pos = end + 1;
+    if (r["type"] != "experiment") continue;
+    std::string kind = r["source"]["kind"];
+    if (kind == "queue") by_file[r["source"]["file"].get<std::string>()] = r;
+    if (kind == "sweep") sweeps.push_back(r);
+    if (kind == "proposer") proposals.push_back(r);
   }
   ASSERT_EQ(by_file.size(), 8u);
+  // Past its queue the demo sweeps the bucket count, then asks the example proposer.
+  ASSERT_EQ(sweeps.size(), 3u);
+  for (const json& r : sweeps) {
+    EXPECT_EQ(r["asi"]["sweep"], "buckets");
+    EXPECT_TRUE(r.contains("metric")) << r.dump();
+  }
+  ASSERT_GE(proposals.size(), 2u);
+  EXPECT_EQ(proposals[0]["title"], "Classify bytes with ASCII range checks instead of isalpha and tolower");
+  EXPECT_TRUE(proposals[0].contains("metric")) << proposals[0].dump();
+  EXPECT_EQ(proposals.back()["reason"], "the proposer made no change");
+  // The proposer got a context with the experiments before it.
+  std::string ctx = read_text(repo / ".autoresearch/context" / fmt::format("{:04d}.json", proposals[0]["id"].get<int>()));
+  json c = json::parse(ctx);
+  EXPECT_GE(c["recent_experiments"].size(), 11u);
+  EXPECT_FALSE(c["dead_ends"].empty());
+  // Ideas got ids; the proposal linked to i3 marked it.
+  std::string ideas = read_text(repo / "ideas.md");
+  EXPECT_NE(ideas.find("[#i3]"), std::string::npos) << ideas;
+  EXPECT_NE(ideas.find(fmt::format("in experiment {}", proposals[0]["id"].get<int>())), std::string::npos) << ideas;
   auto status = [&](const std::string& f) { return by_file.at("experiments/" + f)["status"].get<std::string>(); };
   EXPECT_EQ(status("01-fnv1a-hash.patch"), "keep");
   std::string noop = status("02-rename-ranking-array.patch");

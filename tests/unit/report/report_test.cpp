@@ -173,15 +173,18 @@ TEST(ReportDeadEnds, ListsExactlyTheDiscardsAndFailedChecks) {
   std::string md = render_dead_ends(make_view(), make_config());
   EXPECT_TRUE(contains(md, "# Dead ends: session night"));
   EXPECT_TRUE(contains(md, "`wall_ms` (lower is better)"));
-  EXPECT_EQ(count(md, "\n## "), 2u) << md;
+  // Neither record names an idea or a sweep: one group, two entries.
+  EXPECT_EQ(count(md, "\n## "), 1u) << md;
+  EXPECT_TRUE(contains(md, "\n## Other changes\n"));
+  EXPECT_EQ(count(md, "\n### "), 2u) << md;
 
-  EXPECT_TRUE(contains(md, "## Bigger table (experiment 2)"));
+  EXPECT_TRUE(contains(md, "### Bigger table (experiment 2)"));
   EXPECT_TRUE(contains(md, "- outcome: discard — regression"));
   EXPECT_TRUE(contains(md, "- effect: +5.0% (+0.0% to +10.0%) over 5 pairs"));
   EXPECT_TRUE(contains(md, "- mechanism: the table no longer fits in L2"));
   EXPECT_TRUE(contains(md, "- source: experiments/02.patch; diff: .autoresearch/patches/0002.patch"));
 
-  EXPECT_TRUE(contains(md, "## Skip tolower (experiment 3)"));
+  EXPECT_TRUE(contains(md, "### Skip tolower (experiment 3)"));
   EXPECT_TRUE(contains(md, "- outcome: checks_failed — gate check_output failed (exit 1)"));
   EXPECT_TRUE(contains(md, "- mechanism: uppercase words are counted apart"));
   EXPECT_TRUE(contains(md, "- files: examples/wordfreq/wordfreq.c"));
