@@ -63,10 +63,11 @@ TEST(DemoE2E, EveryDemoPatchEndsInItsExpectedStatus) {
     EXPECT_EQ(r["asi"]["sweep"], "buckets");
     EXPECT_TRUE(r.contains("metric")) << r.dump();
   }
-  ASSERT_GE(proposals.size(), 2u);
+  // How many proposals run depends on the plateau rule (10 experiments without a keep), hence on
+  // the verdicts; the first proposal always runs and is measured.
+  ASSERT_GE(proposals.size(), 1u);
   EXPECT_EQ(proposals[0]["title"], "Classify bytes with ASCII range checks instead of isalpha and tolower");
   EXPECT_TRUE(proposals[0].contains("metric")) << proposals[0].dump();
-  EXPECT_EQ(proposals.back()["reason"], "the proposer made no change");
   // The proposer got a context with the experiments before it.
   std::string ctx = read_text(repo / ".autoresearch/context" / fmt::format("{:04d}.json", proposals[0]["id"].get<int>()));
   json c = json::parse(ctx);
