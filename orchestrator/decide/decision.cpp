@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <stdexcept>
 
 #include <boost/math/distributions/students_t.hpp>
@@ -11,11 +12,28 @@
 namespace ar::decide {
 namespace {
 
+// Tuned with the decision-quality benchmark (docs/decision-quality.md); each constant's effect
+// is described where it is used.
+constexpr double k_mad_to_sigma = 1.4826;    // MAD of a normal sample -> its standard deviation
+constexpr double k_outlier_sigmas = 3.5;     // beyond this, a pair counts as a hiccup
+constexpr std::size_t k_min_trim_pairs = 5;  // from here on at least one pair is trimmed per end
+constexpr double k_spending_power = 4;       // alpha spent by look n: alpha * (n / max_pairs)^4
+constexpr int k_sprt_first_pair = 3;         // a robust sigma needs three pairs
+
 double median_of(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   std::size_t mid = values.size() / 2;
   if (values.size() % 2 == 1) return values[mid];
   return (values[mid - 1] + values[mid]) / 2.0;
+}
+
+// 1.4826 * the median absolute deviation from `center`: sigma for normal data, unmoved by a few
+// wild values.
+double robust_sigma(const std::vector<double>& values, double center) {
+  std::vector<double> dev;
+  dev.reserve(values.size());
+  for (double x : values) dev.push_back(std::abs(x - center));
+  return k_mad_to_sigma * median_of(std::move(dev));
 }
 
 // Per-pair log ratios ln(candidate / base), not direction-flipped.
@@ -35,6 +53,27 @@ std::vector<double> log_ratios(const Paired& samples) {
   return d;
 }
 
+// How many pairs to trim from each end of `sorted`. A fixed 20% trim costs too many degrees of
+// freedom at 5 to 12 pairs (the benchmark's -2% improvement was kept 8 points less often), and
+// no trim at all lets one hiccup (a run slowed by 5-30%) swamp a 1% noise floor. So: one per end
+// from k_min_trim_pairs on, and as many as the side with the most pairs beyond k_outlier_sigmas
+// robust sigmas has. Always leaves at least two pairs.
+std::size_t trim_count(const std::vector<double>& sorted) {
+  const std::size_t n = sorted.size();
+  if (n < 3) return 0;
+  const double center = median_of(sorted);
+  const double limit = k_outlier_sigmas * robust_sigma(sorted, center);
+  std::size_t low = 0;
+  std::size_t high = 0;
+  for (double x : sorted) {
+    if (x < center - limit) ++low;
+    if (x > center + limit) ++high;
+  }
+  std::size_t g = std::max(low, high);
+  if (n >= k_min_trim_pairs) g = std::max<std::size_t>(g, 1);
+  return std::min(g, (n - 2) / 2);
+}
+
 // Yuen's trimmed mean of `d` with its standard error from the winsorized variance. Trimming is
 // symmetric, so the result for -d is exactly the negation: one computation serves both the raw
 // and the flipped scale.
@@ -47,9 +86,7 @@ struct Trimmed {
 Trimmed yuen(std::vector<double> d) {
   const std::size_t n = d.size();
   std::sort(d.begin(), d.end());
-  // 20% from each end; below 5 pairs floor(0.2 n) is 0 anyway, so nothing is trimmed there.
-  const std::size_t g = n >= 5 ? static_cast<std::size_t>(std::floor(0.2 * static_cast<double>(n)))
-                               : 0;
+  const std::size_t g = trim_count(d);
   const std::size_t h = n - 2 * g;
   Trimmed out;
   double sum = 0;
@@ -125,10 +162,130 @@ double worsening(const Effect& e, Direction direction) {
   return direction == Direction::lower ? e.change : -e.change;
 }
 
+// The pair count of the look before `pairs` (0 when there is none).
+int previous_look(const Rule& rule, int pairs) {
+  switch (rule.method) {
+  case Method::fixed: return 0;
+  case Method::sprt: return pairs > k_sprt_first_pair ? pairs - 1 : 0;
+  case Method::sequential: break;
+  }
+  int previous = 0;
+  for (int look : rule.looks)
+    if (look < pairs) previous = look;
+  return previous;
+}
+
+// The sequential rule's primary verdict (guards and confirms come later).
+void decide_sequential(const Stats& stats, const Rule& rule, double alpha, Verdict& v,
+                       bool& worse) {
+  const int n = stats.effect.pairs;
+  const double m = stats.median_flipped;
+  const double thr = std::log1p(rule.min_effect);
+  const bool final_look = n >= rule.max_pairs;
+  worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
+  const int first = rule.looks.empty() ? rule.max_pairs : rule.looks.front();
+  const int second = rule.looks.size() > 1 ? rule.looks[1] : rule.max_pairs;
+
+  if (!final_look && n < first) return;  // before the first look no rule applies
+  if (!final_look && n < second) {
+    // First look: too few pairs for a test, so only drop candidates that are plainly not
+    // better: even without their single worst pair (the one most likely hit by a hiccup on the
+    // candidate) the pairs do not improve by min_effect on average. Simulated at 1% noise per
+    // run with 5% of runs slowed by 5-30%, this drops a no-op in about half of the experiments
+    // (saving the pairs up to the next look) and a 2% improvement in about 2%.
+    if (n < 2) return;
+    std::vector<double> sorted = stats.flipped;
+    std::sort(sorted.begin(), sorted.end());
+    double sum = 0;
+    for (std::size_t i = 0; i + 1 < sorted.size(); ++i) sum += sorted[i];
+    if (sum / static_cast<double>(sorted.size() - 1) > -thr) {
+      v.outcome = Outcome::discard;
+      v.reason = worse ? "regression" : "no effect";
+    }
+    return;
+  }
+  if (stats.effect.p_better < alpha && m <= -thr) {
+    v.outcome = Outcome::keep;
+    v.reason = "improved";
+  } else if (m > -thr / 2) {
+    v.outcome = Outcome::discard;
+    v.reason = worse ? "regression" : "no effect";
+  } else if (final_look) {
+    v.outcome = Outcome::inconclusive;
+    v.reason = fmt::format("undecided after {} pairs", n);
+  }
+}
+
+// Wald's SPRT of mean d = 0 against mean d = -ln(1 + min_effect), with a robust plug-in sigma.
+void decide_sprt(const Stats& stats, const Rule& rule, double alpha, Verdict& v, bool& worse) {
+  const int n = stats.effect.pairs;
+  const double m = stats.median_flipped;
+  const double thr = std::log1p(rule.min_effect);
+  const bool final_look = n >= rule.max_pairs;
+  worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
+  if (!final_look && n < k_sprt_first_pair) return;
+
+  // A floor keeps identical pairs from dividing by zero; it is far below any real noise.
+  const double sigma = std::max(robust_sigma(stats.flipped, m), 1e-9 * (std::abs(m) + thr));
+  const double clip = rule.sprt_clip * sigma;
+  double sum = 0;
+  for (double d : stats.flipped) sum += std::clamp(d, m - clip, m + clip) + thr / 2;
+  // log LR of H1 (mean -thr) over H0 (mean 0) for normal d: -(thr / sigma^2) * sum(d + thr / 2).
+  const double llr = -(thr / (sigma * sigma)) * sum;
+  const double upper = std::log((1 - rule.beta) / rule.alpha);
+  const double lower = std::log(rule.beta / (1 - rule.alpha));
+  if (llr >= upper) {
+    v.outcome = Outcome::keep;
+    v.reason = "improved";
+  } else if (llr <= lower || (final_look && m > -thr / 2)) {
+    v.outcome = Outcome::discard;
+    v.reason = worse ? "regression" : "no effect";
+  } else if (final_look) {
+    v.outcome = Outcome::inconclusive;
+    v.reason = fmt::format("undecided after {} pairs", n);
+  }
+}
+
+void decide_fixed(const Stats& stats, const Rule& rule, double alpha, Verdict& v, bool& worse) {
+  const int n = stats.effect.pairs;
+  const double m = stats.median_flipped;
+  const double thr = std::log1p(rule.min_effect);
+  worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
+  if (n < rule.max_pairs) return;
+  if (stats.effect.p_better < alpha && m <= -thr) {
+    v.outcome = Outcome::keep;
+    v.reason = "improved";
+  } else if (m > -thr / 2) {
+    v.outcome = Outcome::discard;
+    v.reason = worse ? "regression" : "no effect";
+  } else {
+    v.outcome = Outcome::inconclusive;
+    v.reason = fmt::format("undecided after {} pairs", n);
+  }
+}
+
+std::string percent(double fraction) { return fmt::format("{:+.1f}%", fraction * 100); }
+
 } // namespace
 
 bool is_look(const Rule& rule, int pairs) {
+  switch (rule.method) {
+  case Method::fixed: return pairs == rule.max_pairs;
+  case Method::sprt:
+    return pairs >= std::min(k_sprt_first_pair, rule.max_pairs) && pairs <= rule.max_pairs;
+  case Method::sequential: break;
+  }
   return std::find(rule.looks.begin(), rule.looks.end(), pairs) != rule.looks.end();
+}
+
+double look_alpha(const Rule& rule, int pairs) {
+  if (rule.max_pairs <= 0) return rule.alpha;
+  const double horizon = static_cast<double>(rule.max_pairs);
+  auto spent = [&](int n) {
+    const double t = std::min(static_cast<double>(n), horizon) / horizon;
+    return rule.alpha * std::pow(t, k_spending_power);
+  };
+  return std::max(spent(pairs) - spent(previous_look(rule, pairs)), 0.0);
 }
 
 Effect estimate(const Paired& samples, Direction direction) {
@@ -138,41 +295,26 @@ Effect estimate(const Paired& samples, Direction direction) {
 Verdict evaluate(const Paired& primary, Direction direction,
                  const std::map<std::string, Paired>& guard_samples,
                  const std::vector<GuardSpec>& guards, const Rule& rule) {
+  return evaluate(primary, direction, guard_samples, guards, rule, {}, {});
+}
+
+Verdict evaluate(const Paired& primary, Direction direction,
+                 const std::map<std::string, Paired>& guard_samples,
+                 const std::vector<GuardSpec>& guards, const Rule& rule,
+                 const std::map<std::string, Paired>& confirm_samples,
+                 const std::vector<ConfirmSpec>& confirms) {
   const Stats stats = compute(primary, direction);
   const int n = stats.effect.pairs;
-  const double m = stats.median_flipped;
-  const double thr = std::log1p(rule.min_effect);
-  const double alpha = rule.alpha / 4;
   const bool final_look = n >= rule.max_pairs;
+  const double alpha = look_alpha(rule, n);
 
   Verdict v;
   v.primary = stats.effect;
-  const bool worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
-  auto discard_primary = [&] {
-    v.outcome = Outcome::discard;
-    v.reason = worse ? "regression" : "no effect";
-  };
-
-  if (!final_look && !rule.looks.empty() && n < rule.looks.front()) {
-    // Before the first look no rule applies.
-  } else if (!final_look && !rule.looks.empty() &&
-             n < (rule.looks.size() > 1 ? rule.looks[1] : rule.max_pairs)) {
-    // First look: too few pairs for a test, so only drop candidates that are plainly not better:
-    // no single pair showed even half of min_effect as an improvement, and the median leans the
-    // wrong way. Simulated with 1% noise per run, a true improvement of exactly min_effect is
-    // lost here in about 3% of experiments, a no-op is dropped in about 1 of 4 (saving the
-    // pairs up to the next look) and a 2% regression in about 9 of 10.
-    const bool none_improved = std::all_of(stats.flipped.begin(), stats.flipped.end(),
-                                           [&](double d) { return d > -thr / 2; });
-    if (none_improved && m > 0) discard_primary();
-  } else if (stats.effect.p_better < alpha && m <= -thr) {
-    v.outcome = Outcome::keep;
-    v.reason = "improved";
-  } else if (m > -thr / 2) {
-    discard_primary();
-  } else if (final_look) {
-    v.outcome = Outcome::inconclusive;
-    v.reason = fmt::format("undecided after {} pairs", n);
+  bool worse = false;
+  switch (rule.method) {
+  case Method::sequential: decide_sequential(stats, rule, alpha, v, worse); break;
+  case Method::sprt: decide_sprt(stats, rule, alpha, v, worse); break;
+  case Method::fixed: decide_fixed(stats, rule, alpha, v, worse); break;
   }
 
   // Guards. A significant worsening beyond tolerance discards at any look, Bonferroni-corrected
@@ -181,8 +323,7 @@ Verdict evaluate(const Paired& primary, Direction direction,
   std::size_t tested = 0;
   for (const GuardSpec& g : guards)
     if (guard_samples.count(g.name) != 0) ++tested;
-  const double guard_alpha =
-      rule.alpha / (4 * static_cast<double>(std::max<std::size_t>(tested, 1)));
+  const double guard_alpha = alpha / static_cast<double>(std::max<std::size_t>(tested, 1));
   const bool settling = v.outcome == Outcome::keep || final_look;
   // A primary regression stays the headline; otherwise the first guard to regress names the
   // reason (it says more than "no effect" about why the idea is a dead end).
@@ -200,6 +341,30 @@ Verdict evaluate(const Paired& primary, Direction direction,
       v.reason = fmt::format("guard {} worse by {:.1f}% (tolerance {:g}%)", g.name, w * 100,
                              g.tolerance * 100);
     }
+  }
+
+  // Confirms: only a keep needs them. A significant move the wrong way settles it; a confirm
+  // that merely has not improved yet may still do so with more pairs.
+  if (v.outcome != Outcome::keep) return v;
+  std::size_t confirming = 0;
+  for (const ConfirmSpec& c : confirms)
+    if (confirm_samples.count(c.name) != 0) ++confirming;
+  const double confirm_alpha = alpha / static_cast<double>(std::max<std::size_t>(confirming, 1));
+  bool blocked = false;
+  for (const ConfirmSpec& c : confirms) {
+    auto it = confirm_samples.find(c.name);
+    if (it == confirm_samples.end()) continue;
+    const Effect e = estimate(it->second, c.direction);
+    v.confirms[c.name] = e;
+    if (blocked) continue;
+    const bool against = e.p_worse < confirm_alpha;
+    if (e.improvement > 0 && !against) continue;
+    blocked = true;
+    v.outcome = against ? Outcome::discard
+                        : (final_look ? Outcome::inconclusive : Outcome::undecided);
+    v.reason = fmt::format("confirm {} did not move with the primary (median improvement {}, "
+                           "p_worse {:.2g})",
+                           c.name, percent(e.improvement), e.p_worse);
   }
   return v;
 }
@@ -220,6 +385,22 @@ const char* to_string(Direction direction) {
   case Direction::higher: return "higher";
   }
   return "unknown";
+}
+
+const char* to_string(Method method) {
+  switch (method) {
+  case Method::sequential: return "sequential";
+  case Method::sprt: return "sprt";
+  case Method::fixed: return "fixed";
+  }
+  return "unknown";
+}
+
+std::optional<Method> method_from_string(std::string_view text) {
+  if (text == "sequential") return Method::sequential;
+  if (text == "sprt") return Method::sprt;
+  if (text == "fixed") return Method::fixed;
+  return std::nullopt;
 }
 
 } // namespace ar::decide

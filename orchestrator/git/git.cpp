@@ -272,6 +272,14 @@ void Worktree::reset_hard_clean(const git_oid& commit) {
   }
 }
 
+void Worktree::reset_soft(const git_oid& commit) {
+  git_object* obj = nullptr;
+  check_git(git_object_lookup(&obj, m_repo.get(), &commit, GIT_OBJECT_COMMIT), fmt::format("look up {}", to_hex(commit)));
+  ObjectPtr owned(obj);
+  check_git(git_reset(m_repo.get(), obj, GIT_RESET_SOFT, nullptr),
+            fmt::format("{}: soft reset to {}", m_path.string(), to_hex(commit).substr(0, 12)));
+}
+
 bool Worktree::is_clean() const {
   git_status_options so = GIT_STATUS_OPTIONS_INIT;
   so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;

@@ -111,6 +111,10 @@ public:
   // file that is not ignored. Ignored files (build outputs) stay so builds can be incremental.
   void reset_hard_clean(const git_oid& commit);
 
+  // Moves HEAD (the branch it points at) to `commit`, keeping index and files: what was committed
+  // on top of `commit` becomes uncommitted changes again.
+  void reset_soft(const git_oid& commit);
+
   // True when the worktree has no staged, modified or untracked (non-ignored) files.
   bool is_clean() const;
 

@@ -410,6 +410,13 @@ std::optional<sources::Hypothesis> Runner::next_from_queue() {
 // ---- one experiment ------------------------------------------------------------------------
 
 std::string Runner::edit_to_patch() {
+  // An agent that commits (aider does by default) would move the session branch: take its commits
+  // back as plain changes, so the branch only ever holds kept experiments.
+  git_oid head = m_cand->head_commit();
+  if (git_oid_equal(&head, &m_best) == 0) {
+    m_progress.note("note: the proposer made commits; they are tested as one change and the session branch is set back");
+    m_cand->reset_soft(m_best);
+  }
   std::string diff = git::diff_head_to_workdir(*m_cand);
   m_cand->reset_hard_clean(m_best);
   return diff;
