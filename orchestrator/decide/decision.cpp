@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
 
@@ -18,7 +19,8 @@ constexpr double k_mad_to_sigma = 1.4826;    // MAD of a normal sample -> its st
 constexpr double k_outlier_sigmas = 3.5;     // beyond this, a pair counts as a hiccup
 constexpr std::size_t k_min_trim_pairs = 5;  // from here on at least one pair is trimmed per end
 constexpr double k_spending_power = 4;       // alpha spent by look n: alpha * (n / max_pairs)^4
-constexpr int k_sprt_first_pair = 3;         // a robust sigma needs three pairs
+constexpr int k_sprt_first_pair = 5;         // fewer pairs give no usable sigma
+constexpr double k_sprt_sigma_level = 0.25;  // sigma is raised to its upper 75% bound
 
 double median_of(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -225,8 +227,30 @@ void decide_sprt(const Stats& stats, const Rule& rule, double alpha, Verdict& v,
   worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
   if (!final_look && n < k_sprt_first_pair) return;
 
-  // A floor keeps identical pairs from dividing by zero; it is far below any real noise.
-  const double sigma = std::max(robust_sigma(stats.flipped, m), 1e-9 * (std::abs(m) + thr));
+  // Wald's boundaries assume a known sigma. A plug-in estimate from a handful of pairs is often
+  // far too small, and then every pair looks decisive: at 1% noise a no-op was kept in 18% of
+  // simulated experiments with the plain MAD from the third pair on. So: the larger of the MAD
+  // and the standard deviation of the clipped pairs, raised to its one-sided 75% upper
+  // confidence bound (chi-square, n - 1 df), from the fifth pair on. The floor keeps identical
+  // pairs from dividing by zero; it is far below any real noise.
+  const double mad_sigma = robust_sigma(stats.flipped, m);
+  const double wide = rule.sprt_clip * mad_sigma;
+  std::vector<double> clipped;
+  clipped.reserve(stats.flipped.size());
+  for (double d : stats.flipped) clipped.push_back(std::clamp(d, m - wide, m + wide));
+  double mean = 0;
+  for (double d : clipped) mean += d;
+  mean /= static_cast<double>(n);
+  double ss = 0;
+  for (double d : clipped) ss += (d - mean) * (d - mean);
+  const double df = static_cast<double>(n - 1);
+  const double sd = n > 1 ? std::sqrt(ss / df) : 0;
+  double sigma = std::max(mad_sigma, sd);
+  if (n > 1) {
+    const boost::math::chi_squared chi(df);
+    sigma *= std::sqrt(df / boost::math::quantile(chi, k_sprt_sigma_level));
+  }
+  sigma = std::max(sigma, 1e-9 * (std::abs(m) + thr));
   const double clip = rule.sprt_clip * sigma;
   double sum = 0;
   for (double d : stats.flipped) sum += std::clamp(d, m - clip, m + clip) + thr / 2;

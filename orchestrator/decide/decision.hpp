@@ -21,10 +21,13 @@
 //  more accurate and more powerful.
 //
 // sprt: Wald's sequential probability ratio test of effect 0 against effect min_effect, on d
-//  clipped to median +- sprt_clip robust sigmas (sigma = 1.4826 * MAD of d), evaluated at every
-//  pair from the third on (is_look says so). Keep when the likelihood ratio crosses
-//  (1 - beta) / alpha, discard when it crosses beta / (1 - alpha); at max_pairs the median decides
-//  between discard (below half of min_effect) and inconclusive. Meant for quiet rigs.
+//  clipped to median +- sprt_clip robust sigmas, evaluated at every pair from the fifth on
+//  (is_look says so). Sigma is the larger of 1.4826 * MAD of d and the standard deviation of the
+//  clipped d, raised to its upper 75% confidence bound: a plug-in sigma from few pairs is often
+//  far too small, which makes the test overconfident. Keep when the likelihood ratio crosses
+//  (1 - beta) / alpha, discard when it crosses beta / (1 - alpha); at max_pairs the median
+//  decides between discard (below half of min_effect) and inconclusive. Meant for quiet rigs,
+//  where min_effect is several sigmas of one pair.
 //
 // fixed: max_pairs pairs, one test at the end (is_look is true at max_pairs only): keep when the
 //  one-sided test is significant at alpha and the median improvement is at least min_effect,
@@ -107,7 +110,8 @@ struct Verdict {
 };
 
 // True when the loop should call evaluate after `pairs` pairs: one of the rule's looks
-// (sequential), every pair from the third (sprt), or max_pairs (fixed).
+// (sequential), every pair from the fifth (sprt; from max_pairs if that is smaller), or
+// max_pairs (fixed).
 bool is_look(const Rule& rule, int pairs);
 
 // The share of rule.alpha the look at `pairs` pairs may spend (see the header comment); the

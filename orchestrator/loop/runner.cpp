@@ -80,6 +80,8 @@ private:
   void build_candidate(json& record, int id);
   void run_gates(json& record, int id);
   decide::Verdict measure(json& record, int id);
+  std::map<std::string, double> bench_run(int side, const std::string& label, int id, json& record, json& warnings,
+                                          double& seconds);
   void keep(const sources::Hypothesis& h, json& record, int id);
   void finish(json& record, double started);
   void set_stage(int id, const std::string& title, const std::string& stage);
@@ -715,54 +717,59 @@ void Runner::run_gates(json& record, int id) {
   record["durations"]["gates"] = total;
 }
 
+// One benchmark process on one side: its METRIC medians, or the experiment ends (crash, timeout).
+std::map<std::string, double> Runner::bench_run(int side, const std::string& label, int id, json& record,
+                                                json& warnings, double& seconds) {
+  const std::string& primary = m_cfg.metric.name;
+  metrics::MetricScanner scanner;
+  proc::Result r = run_command(m_cfg.benchmark.command, m_paths.in_worktree(this->side(side).path()),
+                               m_cfg.benchmark.timeout, id, label, &scanner);
+  seconds += r.seconds;
+  check_tamper(side, "the benchmark (" + label + ")");
+  for (const auto& rej : scanner.rejected()) {
+    std::string w = fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
+    if (warnings.size() < 20) warnings.push_back(w);
+    m_progress.note(fmt::format("warning: experiment {}: {}", id, w));
+  }
+  std::string who = side == 0 ? "base (best commit)" : "candidate";
+  if (r.ending == proc::Ending::timed_out) {
+    throw ExperimentEnd{"timeout", fmt::format("benchmark {} on the {}", r.describe(), who)};
+  }
+  if (!r.ok()) {
+    record["benchmark_tail"] = r.tail;
+    throw ExperimentEnd{"crash", fmt::format("benchmark {} on the {} ({})", r.describe(), who, label)};
+  }
+  std::map<std::string, double> medians = scanner.medians();
+  if (medians.count(primary) == 0) {
+    record["benchmark_tail"] = r.tail;
+    throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} on the {} ({})", primary, who, label)};
+  }
+  for (const auto& g : m_cfg.guards) {
+    if (medians.count(g.name) == 0) {
+      throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} (a guard) on the {} ({})", g.name, who, label)};
+    }
+  }
+  for (const auto& [name, value] : medians) {
+    bool compared = name == primary || std::any_of(m_cfg.guards.begin(), m_cfg.guards.end(),
+                                                   [&](const auto& g) { return g.name == name; });
+    if (value <= 0 && compared) {
+      throw ExperimentEnd{"crash", fmt::format("METRIC {}={} on the {}: compared metrics must be positive", name, value, who)};
+    }
+  }
+  return medians;
+}
+
 decide::Verdict Runner::measure(json& record, int id) {
   const std::string title = record["title"];
   const std::string& primary = m_cfg.metric.name;
   std::map<std::string, std::vector<double>> samples[2];  // [0] base, [1] candidate; per-run medians
   json warnings = json::array();
-  const git::Worktree* sides[2] = {&*m_base, &*m_cand};
   const char* side_names[2] = {"base", "candidate"};
   double seconds = 0;
 
   // One benchmark process: returns its METRIC medians or ends the experiment.
   auto one_run = [&](int side, const std::string& label) {
-    metrics::MetricScanner scanner;
-    proc::Result r = run_command(m_cfg.benchmark.command, m_paths.in_worktree(sides[side]->path()),
-                                 m_cfg.benchmark.timeout, id, label, &scanner);
-    seconds += r.seconds;
-    check_tamper(side, "the benchmark (" + label + ")");
-    for (const auto& rej : scanner.rejected()) {
-      std::string w = fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
-      if (warnings.size() < 20) warnings.push_back(w);
-      m_progress.note(fmt::format("warning: experiment {}: {}", id, w));
-    }
-    std::string who = side == 0 ? "base (best commit)" : "candidate";
-    if (r.ending == proc::Ending::timed_out) {
-      throw ExperimentEnd{"timeout", fmt::format("benchmark {} on the {}", r.describe(), who)};
-    }
-    if (!r.ok()) {
-      record["benchmark_tail"] = r.tail;
-      throw ExperimentEnd{"crash", fmt::format("benchmark {} on the {} ({})", r.describe(), who, label)};
-    }
-    std::map<std::string, double> medians = scanner.medians();
-    if (medians.count(primary) == 0) {
-      record["benchmark_tail"] = r.tail;
-      throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} on the {} ({})", primary, who, label)};
-    }
-    for (const auto& g : m_cfg.guards) {
-      if (medians.count(g.name) == 0) {
-        throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} (a guard) on the {} ({})", g.name,
-                                                 who, label)};
-      }
-    }
-    for (const auto& [name, value] : medians) {
-      if (value <= 0 && (name == primary || std::any_of(m_cfg.guards.begin(), m_cfg.guards.end(),
-                                                         [&](const auto& g) { return g.name == name; }))) {
-        throw ExperimentEnd{"crash", fmt::format("METRIC {}={} on the {}: compared metrics must be positive", name,
-                                                 value, who)};
-      }
-    }
-    return medians;
+    return bench_run(side, label, id, record, warnings, seconds);
   };
 
   m_fingerprint[0] = m_base->fingerprint(m_cfg.protected_paths);
