@@ -40,4 +40,14 @@ struct ReportOptions {
 int run_report(const ReportOptions& options);
 void setup_report(CLI::App& app, int& exit_code);
 
+// calibrate and verify: measurements outside the experiment loop.
+struct MeasureOptions {
+  std::filesystem::path config = k_default_config;
+  bool verify = false;
+  int pairs = 0;
+};
+int run_measure(const MeasureOptions& options);
+void setup_calibrate(CLI::App& app, int& exit_code);
+void setup_verify(CLI::App& app, int& exit_code);
+
 } // namespace ar::cli

@@ -16,7 +16,7 @@ int run_run(const RunCliOptions& options) {
   loop::RunOptions ro;
   ro.config_path = options.config;
   ro.once = options.once;
-  ro.dry_run = options.dry_run;
+  ro.mode = options.dry_run ? loop::RunMode::dry_run : loop::RunMode::run;
   loop::RunSummary summary = loop::run(ro, progress);
   if (options.dry_run) {
     progress.note(summary.stop_reason);

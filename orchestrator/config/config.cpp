@@ -256,6 +256,15 @@ public:
     return *value;
   }
 
+  bool boolean(const Entry& entry) const {
+    if (entry.value.IsScalar()) {
+      const std::string& v = entry.value.Scalar();
+      if (v == "true" || v == "yes" || v == "on") return true;
+      if (v == "false" || v == "no" || v == "off") return false;
+    }
+    fail(entry.line, fmt::format("{}: expected true or false, got {}", entry.key, describe(entry.value)));
+  }
+
   int small_integer(const Entry& entry, int min) const {
     return static_cast<int>(integer(entry, min, INT_MAX));
   }
@@ -641,7 +650,7 @@ Config load(const std::filesystem::path& path) {
   config.path = path;
   const Section top = r.section(root, "", 1,
                                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected",
-                                 "scope", "decision", "sources", "limits", "hooks"});
+                                 "scope", "decision", "sources", "limits", "hooks", "calibration", "verify"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -658,6 +667,18 @@ Config load(const std::filesystem::path& path) {
   read_sources(r, top, config.sources);
   read_limits(r, top, config.limits);
   read_hooks(r, top, config.hooks);
+  {
+    const Section c = r.child(top, "calibration", {"pairs", "on_start"});
+    if (const Entry* e = c.find("pairs")) config.calibration.pairs = r.small_integer(*e, 2);
+    if (const Entry* e = c.find("on_start")) config.calibration.on_start = r.boolean(*e);
+    const Section v = r.child(top, "verify", {"pairs"});
+    if (const Entry* e = v.find("pairs")) {
+      config.verify_pairs = r.small_integer(*e, 0);
+      if (config.verify_pairs > 0 && config.verify_pairs < 3) {
+        r.fail(e->line, fmt::format("{}: must be 0 (twice decision.max_pairs) or at least 3, got {}", e->key, config.verify_pairs));
+      }
+    }
+  }
   return config;
 }
 
@@ -735,6 +756,8 @@ nlohmann::json to_json(const Config& config) {
         {"max_log_mb", config.limits.max_log_mb},
         {"plateau", config.limits.plateau},
         {"on_plateau", config.limits.plateau_stop ? "stop" : "next_source"}}},
+      {"calibration", {{"pairs", config.calibration.pairs}, {"on_start", config.calibration.on_start}}},
+      {"verify", {{"pairs", config.verify_pairs}}},
       {"hooks",
        {{"before", {{"command", config.hooks.before.command}, {"timeout", format_duration(config.hooks.before.timeout)}}},
         {"after", {{"command", config.hooks.after.command}, {"timeout", format_duration(config.hooks.after.timeout)}}}}},
@@ -809,6 +832,13 @@ limits:
   max_log_mb: 64               # cap of one experiment's log in .autoresearch/logs (head and tail kept)
   plateau: 0                   # experiments in a row without a keep before on_plateau applies; 0: off
   on_plateau: stop             # stop, or next_source (go on with the next source in sources.order)
+
+calibration:                   # the A/A run: the base measured against itself to learn the noise
+  pairs: 6                     # base/base pairs (also `autoresearch calibrate`)
+  on_start: true               # calibrate when a session starts; refuse to run a harness that fails it
+
+verify:
+  pairs: 0                     # pairs for `autoresearch verify` (start commit vs best); 0: 2 x max_pairs
 
 hooks:                         # optional commands around each experiment; JSON of session and experiment on stdin
   before:

@@ -97,6 +97,12 @@ struct Limits {
   int max_log_mb = 64;                         // cap of one experiment's log (head and tail kept)
 };
 
+// The A/A run (base against itself) that measures the session's noise.
+struct Calibration {
+  int pairs = 6;           // base/base pairs
+  bool on_start = true;    // calibrate once when a session starts
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was loaded from
   std::string session = "default";             // [A-Za-z0-9._-]+, the branch is autoresearch/<session>
@@ -112,6 +118,8 @@ struct Config {
   Sources sources;
   Limits limits;
   Hooks hooks;
+  Calibration calibration;
+  int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
 };
 
 const char* to_string(SourceKind kind);

@@ -52,7 +52,7 @@ void validate(const json& record, const fs::path& path, int line_no) {
     if (record.contains("start_commit") && !record["start_commit"].is_string()) fail("field \"start_commit\" must be a string");
     return;
   }
-  if (type == "stop") return;
+  if (type == "stop" || type == "calibration" || type == "verify") return;
   if (type != "experiment") fail(fmt::format("unknown record type \"{}\"", type));
   require("id", json::value_t::number_integer, "an integer");
   require("status", json::value_t::string, "a string");
@@ -117,6 +117,8 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repa
       j.headers.push_back(std::move(record));
     } else if (record["type"] == "stop") {
       j.stops.push_back(std::move(record));
+    } else if (record["type"] == "calibration" || record["type"] == "verify") {
+      j.measurements.push_back(std::move(record));
     } else {
       j.experiments.push_back(std::move(record));
     }
@@ -144,6 +146,11 @@ SessionView view(const Journal& journal, const std::string& session) {
   }
   for (const json& s : journal.stops) {
     if (s.value("session", "") == session) v.last_stop = s;
+  }
+  for (const json& m : journal.measurements) {
+    if (m.value("session", "") != session) continue;
+    if (m["type"] == "calibration") v.last_calibration = m;
+    if (m["type"] == "verify") v.last_verify = m;
   }
   for (size_t i = 0; i < v.experiments.size(); ++i) {
     const json& e = v.experiments[i];

@@ -27,6 +27,7 @@ struct Journal {
   std::vector<nlohmann::json> headers;      // in file order
   std::vector<nlohmann::json> experiments;  // in file order, all sessions
   std::vector<nlohmann::json> stops;        // why each run ended: {type: stop, session, at, reason}
+  std::vector<nlohmann::json> measurements; // calibration (A/A) and verify records
 };
 
 // Reads the journal (a missing or empty file is an empty journal). A torn last line (no trailing
@@ -55,6 +56,8 @@ struct SessionView {
   std::map<std::string, int> counts;         // by status
   int next_id = 1;
   std::optional<nlohmann::json> last_stop;  // the session's latest stop record
+  std::optional<nlohmann::json> last_calibration;
+  std::optional<nlohmann::json> last_verify;
 };
 
 SessionView view(const Journal& journal, const std::string& session);

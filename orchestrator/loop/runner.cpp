@@ -18,6 +18,9 @@
 #include "util/interrupt.hpp"
 
 #include <algorithm>
+#include <array>
+
+#include <boost/math/distributions/students_t.hpp>
 #include <cctype>
 #include <cmath>
 #include <set>
@@ -58,6 +61,8 @@ public:
 
   RunSummary run(bool once);
   RunSummary dry_run();
+  RunSummary calibrate_command();
+  RunSummary verify_command(int pairs);
 
 private:
   git::Worktree& side(int i) { return i == 0 ? *m_base : *m_cand; }
@@ -75,6 +80,11 @@ private:
   void link_idea(sources::Hypothesis& h);
   void record_stop(const std::string& reason, int experiments);
   void flag_near_dead_end(sources::Hypothesis& h);
+  // `pairs` alternating base/candidate pairs (no early stop) for calibration and verification.
+  // Returns per side the per-run medians of every metric; throws Error when a run fails.
+  std::array<std::map<std::string, std::vector<double>>, 2> collect_pairs(int pairs, const std::string& what);
+  json calibrate(bool refuse_broken);
+  void start_session_checks();
   json run_experiment(const sources::Hypothesis& h, int id);
   void screen(const sources::Hypothesis& h, json& record);
   void build_candidate(json& record, int id);
@@ -997,6 +1007,223 @@ std::optional<std::string> Runner::stop_reason(int ran, double started) {
   return std::nullopt;
 }
 
+std::array<std::map<std::string, std::vector<double>>, 2> Runner::collect_pairs(int pairs, const std::string& what) {
+  std::array<std::map<std::string, std::vector<double>>, 2> samples;
+  json scratch = json::object();
+  json warnings = json::array();
+  double seconds = 0;
+  m_fingerprint[0] = m_base->fingerprint(m_cfg.protected_paths);
+  m_fingerprint[1] = m_cand->fingerprint(m_cfg.protected_paths);
+  try {
+    for (int w = 0; w < m_cfg.benchmark.warmup; ++w) {
+      set_stage(0, what, fmt::format("warmup {}/{}", w + 1, m_cfg.benchmark.warmup));
+      bench_run(0, what + " warmup base", 0, scratch, warnings, seconds);
+      bench_run(1, what + " warmup candidate", 0, scratch, warnings, seconds);
+    }
+    for (int k = 1; k <= pairs; ++k) {
+      set_stage(0, what, fmt::format("pair {}/{}", k, pairs));
+      int order[2] = {k % 2 == 1 ? 0 : 1, k % 2 == 1 ? 1 : 0};
+      std::map<std::string, double> got[2];
+      for (int side : order) got[side] = bench_run(side, fmt::format("{} pair {} side {}", what, k, side), 0, scratch, warnings, seconds);
+      for (int side = 0; side < 2; ++side) {
+        for (const auto& [name, v] : got[side]) samples[static_cast<size_t>(side)][name].push_back(v);
+      }
+    }
+  } catch (const ExperimentEnd& end) {
+    throw Error(fmt::format("{}: {} ({}); see {}", what, end.reason, end.status, (m_paths.logs / "0000.log").string()));
+  } catch (const StageInterrupted&) {
+    throw Interrupted(what + " interrupted");
+  }
+  return samples;
+}
+
+namespace {
+
+// Smallest change (as a fraction) the rule can keep with 80% power at its last look, for paired log
+// ratios with standard deviation `sd_d`: (t_{1-a} + t_{0.8}) * sd / sqrt(n).
+double detectable_effect(double sd_d, const decide::Rule& rule) {
+  int n = rule.max_pairs;
+  if (n < 2 || !(sd_d > 0)) return 0;
+  boost::math::students_t t(n - 1);
+  double a = rule.alpha / 4;
+  double z = boost::math::quantile(boost::math::complement(t, a)) + boost::math::quantile(t, 0.8);
+  return std::exp(z * sd_d / std::sqrt(static_cast<double>(n))) - 1.0;
+}
+
+double sd(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  double m = 0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - m) * (x - m);
+  return std::sqrt(ss / static_cast<double>(v.size() - 1));
+}
+
+} // namespace
+
+// The A/A run: base and candidate worktrees at the same commit. Records the noise of every metric,
+// the smallest effect the session can detect, and refuses a harness whose A/A run would keep (or
+// finds a significant difference between two copies of the same code: a benchmark that depends on
+// its worktree's path, say).
+json Runner::calibrate(bool refuse_broken) {
+  m_progress.note(fmt::format("calibrating: {} A/A pairs of the best commit {} against itself", m_cfg.calibration.pairs,
+                              short_hex(m_best)));
+  ensure_base_built();
+  if (!m_cfg.build.command.empty()) {
+    set_stage(0, "calibration", "build (candidate)");
+    proc::Result b = run_command(m_cfg.build.command, m_paths.in_worktree(m_cand->path()), m_cfg.build.timeout, 0,
+                                 "calibration build candidate", nullptr);
+    if (!b.ok()) throw Error(fmt::format("calibration: the build failed in the candidate worktree: {}", b.describe()));
+  }
+  auto samples = collect_pairs(m_cfg.calibration.pairs, "calibration");
+  m_cand->reset_hard_clean(m_best);
+  json metrics = json::object();
+  double primary_sd = 0;
+  decide::Effect primary_effect;
+  for (const auto& [name, base] : samples[0]) {
+    auto it = samples[1].find(name);
+    if (it == samples[1].end() || it->second.size() != base.size()) continue;
+    bool positive = std::all_of(base.begin(), base.end(), [](double v) { return v > 0; }) &&
+                    std::all_of(it->second.begin(), it->second.end(), [](double v) { return v > 0; });
+    json m = {{"base", base}, {"candidate", it->second}};
+    if (positive) {
+      std::vector<double> logs, d;
+      for (size_t i = 0; i < base.size(); ++i) {
+        logs.push_back(std::log(base[i]));
+        logs.push_back(std::log(it->second[i]));
+        d.push_back(std::log(it->second[i] / base[i]));
+      }
+      decide::Effect e = decide::estimate({base, it->second}, decide::Direction::lower);
+      m["cv"] = sd(logs);  // run-to-run noise on the log scale, about the coefficient of variation
+      m["sd_pair"] = sd(d);
+      m["effect"] = e.change;
+      m["ci_low"] = e.ci_low;
+      m["ci_high"] = e.ci_high;
+      m["p_differ"] = std::min(1.0, 2 * std::min(e.p_better, e.p_worse));
+      if (name == m_cfg.metric.name) {
+        primary_sd = sd(d);
+        primary_effect = e;
+      }
+    }
+    metrics[name] = m;
+  }
+  double mde = detectable_effect(primary_sd, m_cfg.decision);
+  decide::Paired prim{samples[0][m_cfg.metric.name], samples[1][m_cfg.metric.name]};
+  decide::Verdict v = decide::evaluate(prim, m_cfg.metric.direction, {}, {}, m_cfg.decision);
+  double split = m_cfg.decision.alpha / 4;
+  bool differs = std::min(primary_effect.p_better, primary_effect.p_worse) < split &&
+                 std::abs(primary_effect.change) >= m_cfg.decision.min_effect;
+  bool broken = v.outcome == decide::Outcome::keep || differs;
+  json record = {{"type", "calibration"},       {"schema", journal::k_schema},
+                 {"session", m_cfg.session},     {"at", util::utc_now_iso()},
+                 {"commit", git::to_hex(m_best)}, {"pairs", m_cfg.calibration.pairs},
+                 {"metric", m_cfg.metric.name},   {"metrics", metrics},
+                 {"detectable_effect", mde},      {"min_effect", m_cfg.decision.min_effect},
+                 {"aa_outcome", decide::to_string(v.outcome)}, {"broken", broken}};
+  journal::append(m_paths.journal, record);
+  std::string unit = m_cfg.metric.unit.empty() ? "" : " " + m_cfg.metric.unit;
+  for (const auto& [name, m] : metrics.items()) {
+    if (!m.contains("cv")) continue;
+    m_progress.note(fmt::format("  noise of {}: {:.2f}% run to run, {:.2f}% per pair; A/A difference {} (95% CI {} to {})",
+                                name, m["cv"].get<double>() * 100, m["sd_pair"].get<double>() * 100,
+                                pct(m["effect"].get<double>()), pct(m["ci_low"].get<double>()), pct(m["ci_high"].get<double>())));
+  }
+  m_progress.note(fmt::format("  smallest effect detectable at {} pairs: {:.2f}% (min_effect is {:.2f}%)", m_cfg.decision.max_pairs,
+                              mde * 100, m_cfg.decision.min_effect * 100));
+  if (mde > m_cfg.decision.min_effect) {
+    m_progress.note(fmt::format("warning: min_effect {:.2f}% is below what this benchmark can detect in {} pairs ({:.2f}%): "
+                                "expect inconclusive results for small changes; raise min_effect or max_pairs, or quieten "
+                                "the benchmark", m_cfg.decision.min_effect * 100, m_cfg.decision.max_pairs, mde * 100));
+  }
+  if (broken && refuse_broken) {
+    throw Error(fmt::format("calibration: the benchmark tells two copies of the same commit apart ({} {}, 95% CI {} to {}, "
+                            "A/A verdict {}): the harness is broken (does the metric depend on the worktree path or on "
+                            "which side runs first?); fix it before running experiments",
+                            m_cfg.metric.name, pct(primary_effect.change), pct(primary_effect.ci_low),
+                            pct(primary_effect.ci_high), decide::to_string(v.outcome)));
+  }
+  return record;
+}
+
+RunSummary Runner::calibrate_command() {
+  RunLock lock(m_paths);
+  m_dry = true;  // no header needed for a calibration record
+  m_token = proc::new_stray_token();
+  prepare();
+  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
+             {"token", m_token}, {"experiment", nullptr}};
+  write_state(m_paths, m_state);
+  json rec = calibrate(false);
+  m_state["pid"] = nullptr;
+  write_state(m_paths, m_state);
+  RunSummary s;
+  s.stop_reason = rec["broken"].get<bool>() ? "calibration: the harness is broken (see above); `run` will refuse to start"
+                                            : "calibration recorded in results.jsonl";
+  return s;
+}
+
+// Re-measures the best commit against the commit the session started from, with more pairs than
+// any single experiment, and records the cumulative gain with its confidence interval.
+RunSummary Runner::verify_command(int pairs) {
+  RunLock lock(m_paths);
+  m_dry = true;
+  m_token = proc::new_stray_token();
+  prepare();
+  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
+             {"token", m_token}, {"experiment", nullptr}};
+  write_state(m_paths, m_state);
+  if (m_view.start_commit.empty()) throw Error("verify: the session has no start commit yet; run experiments first");
+  git_oid start = git::from_hex(m_view.start_commit);
+  if (git_oid_equal(&start, &m_best) != 0) throw Error("verify: nothing was kept yet; the best commit is the start commit");
+  if (pairs <= 0) pairs = m_cfg.verify_pairs > 0 ? m_cfg.verify_pairs : 2 * m_cfg.decision.max_pairs;
+  m_progress.note(fmt::format("verifying: {} pairs of the start commit {} (base) against the best commit {} (candidate)",
+                              pairs, short_hex(start), short_hex(m_best)));
+  json record;
+  try {
+    m_base->reset_hard_clean(start);
+    m_base_built.clear();
+    if (!m_cfg.build.command.empty()) {
+      for (int i = 0; i < 2; ++i) {
+        set_stage(0, "verify", i == 0 ? "build (start commit)" : "build (best commit)");
+        proc::Result b = run_command(m_cfg.build.command, m_paths.in_worktree(side(i).path()), m_cfg.build.timeout, 0,
+                                     i == 0 ? "verify build start" : "verify build best", nullptr);
+        if (!b.ok()) throw Error(fmt::format("verify: the build failed: {}", b.describe()));
+      }
+    }
+    auto samples = collect_pairs(pairs, "verify");
+    decide::Paired prim{samples[0][m_cfg.metric.name], samples[1][m_cfg.metric.name]};
+    decide::Effect e = decide::estimate(prim, m_cfg.metric.direction);
+    json others = json::object();
+    for (const auto& [name, base] : samples[0]) {
+      if (name == m_cfg.metric.name || samples[1].count(name) == 0) continue;
+      double b = metrics::median(base), c = metrics::median(samples[1][name]);
+      others[name] = {{"base", b}, {"candidate", c}, {"change", b != 0 ? c / b - 1 : 0.0}};
+    }
+    record = {{"type", "verify"},  {"schema", journal::k_schema},  {"session", m_cfg.session},
+              {"at", util::utc_now_iso()}, {"start_commit", m_view.start_commit}, {"best_commit", git::to_hex(m_best)},
+              {"pairs", pairs},
+              {"metric", {{"name", m_cfg.metric.name}, {"unit", m_cfg.metric.unit},
+                          {"direction", decide::to_string(m_cfg.metric.direction)}, {"base", prim.base},
+                          {"candidate", prim.candidate}, {"base_median", metrics::median(prim.base)},
+                          {"candidate_median", metrics::median(prim.candidate)}, {"effect", e.change},
+                          {"ci_low", e.ci_low}, {"ci_high", e.ci_high}, {"p", e.p_better}}},
+              {"metrics", others}};
+    journal::append(m_paths.journal, record);
+  } catch (...) {
+    m_base->reset_hard_clean(m_best);
+    throw;
+  }
+  m_base->reset_hard_clean(m_best);
+  m_base_built.clear();
+  m_state["pid"] = nullptr;
+  write_state(m_paths, m_state);
+  RunSummary s;
+  s.stop_reason = fmt::format("verified: {} from the start commit to the best, {} over {} pairs (p={:.2g})",
+                              m_cfg.metric.name, effect_text(record["metric"]), pairs, record["metric"]["p"].get<double>());
+  return s;
+}
+
 // --dry-run: the config loads (already done), the worktrees and build work, every gate passes on
 // the best commit as it is, and the benchmark prints the primary metric (and guards); nothing is
 // recorded. The branch and worktrees it creates are the session's own and are reused by `run`.
@@ -1180,7 +1407,12 @@ RunSummary run(const RunOptions& options, Progress& progress) {
   git::Repository repo = git::Repository::discover(cfg_dir);
   Paths paths = Paths::make(cfg, repo.workdir());
   Runner runner(std::move(cfg), std::move(repo), std::move(paths), progress);
-  return options.dry_run ? runner.dry_run() : runner.run(options.once);
+  switch (options.mode) {
+    case RunMode::dry_run: return runner.dry_run();
+    case RunMode::calibrate: return runner.calibrate_command();
+    case RunMode::verify: return runner.verify_command(options.pairs);
+    default: return runner.run(options.once);
+  }
 }
 
 // ---- console progress ----------------------------------------------------------------------

@@ -41,10 +41,18 @@ private:
   bool m_stage_shown = false;
 };
 
+enum class RunMode {
+  run,        // the loop
+  dry_run,    // check config, build, gates and benchmark; record nothing
+  calibrate,  // the A/A run: noise of every metric, smallest detectable effect
+  verify,     // re-measure the best commit against the start commit
+};
+
 struct RunOptions {
   std::filesystem::path config_path = "autoresearch.config.yaml";
-  bool once = false;     // stop after one experiment
-  bool dry_run = false;  // check config, build, gates and benchmark; record nothing
+  RunMode mode = RunMode::run;
+  bool once = false;  // stop after one experiment
+  int pairs = 0;      // verify: pairs (0: config)
 };
 
 // Why run() returned normally.

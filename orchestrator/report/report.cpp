@@ -140,6 +140,21 @@ std::string render_report(const journal::SessionView& view, const config::Config
     out += fmt::format("| metric | baseline | best | change |\n|---|---:|---:|---:|\n");
     out += fmt::format("| `{}` ({} is better) | {}{} | {}{} | **{}** |\n\n", metric, decide::to_string(cfg.metric.direction),
                        num(h.baseline), unit, num(h.best), unit, pct(h.best / h.baseline - 1.0));
+    std::string best_commit_hex = view.kept.empty() ? view.start_commit : view.experiments[view.kept.back()].value("commit", "");
+    if (view.last_verify && view.last_verify->value("best_commit", "") == best_commit_hex && !view.kept.empty()) {
+      const json& v = *view.last_verify;
+      const json& vm = v["metric"];
+      out += fmt::format("**Verified cumulative gain: {} (95% CI {} to {})**, measured by `autoresearch verify` at {}: {} "
+                         "alternating pairs of the start commit against the best commit ({:.4g}{} -> {:.4g}{}, p={:.2g}). "
+                         "This is the figure to quote; per-step effects chained together ({}) overstate it when "
+                         "many small wins are kept.\n\n",
+                         pct(vm.value("effect", 0.0)), pct(vm.value("ci_low", 0.0)), pct(vm.value("ci_high", 0.0)),
+                         v.value("at", ""), v.value("pairs", 0), vm.value("base_median", 0.0), unit,
+                         vm.value("candidate_median", 0.0), unit, vm.value("p", 1.0), pct(h.chained));
+    } else if (!view.kept.empty()) {
+      out += "Not verified yet: `autoresearch verify` re-measures the best commit against the start commit with more "
+             "pairs and puts the cumulative gain with its confidence interval here.\n\n";
+    }
     out += fmt::format("Baseline: median of the base runs of experiment {} (the start commit). Best: median of the "
                        "candidate runs of experiment {}. The per-keep effects below are paired measurements; "
                        "chained together they give {}.\n\n",
@@ -268,6 +283,18 @@ std::string render_report(const journal::SessionView& view, const config::Config
 
   const decide::Rule& rule = cfg.decision;
   out += "## Methodology\n\n";
+  if (view.last_calibration) {
+    const json& c = *view.last_calibration;
+    std::string noise;
+    for (const auto& [name, m] : c["metrics"].items()) {
+      if (!m.contains("cv")) continue;
+      noise += fmt::format("{}`{}` {:.2f}%", noise.empty() ? "" : ", ", name, m["cv"].get<double>() * 100);
+    }
+    out += fmt::format("- Noise (A/A calibration at {}, {} pairs of the best commit against itself): run-to-run {}; "
+                       "smallest effect detectable at {} pairs: {:.2f}%{}.\n",
+                       c.value("at", ""), c.value("pairs", 0), noise, rule.max_pairs,
+                       c.value("detectable_effect", 0.0) * 100, c.value("broken", false) ? " — the A/A run told the copies apart" : "");
+  }
   out += fmt::format("- Each sample is one run of `{}`; base (best commit) and candidate run in alternating pairs "
                      "(AB, BA, ...) from two worktrees with equal-length paths, after {} warm-up run(s) per side.\n",
                      cfg.benchmark.command, cfg.benchmark.warmup);
