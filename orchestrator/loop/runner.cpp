@@ -680,6 +680,7 @@ void Runner::screen(const sources::Hypothesis& h, json& record) {
     }
   }
   if (h.patch.empty()) throw ExperimentEnd{"rejected", fmt::format("not a patch: no diff found in {}", h.origin)};
+  if (auto why = screen_patch_text(h.patch)) throw ExperimentEnd{"rejected", *why};
   git::ParsedPatch parsed = git::parse_patch(h.patch);
   if (!parsed.ok) throw ExperimentEnd{"rejected", fmt::format("not a patch: {}", parsed.error)};
   json files = json::array();

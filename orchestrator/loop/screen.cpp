@@ -3,6 +3,7 @@
 #include "util/glob.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -29,6 +30,42 @@ std::optional<std::string> forbidden(const std::string& path) {
 }
 
 } // namespace
+
+std::optional<std::string> screen_patch_text(const std::string& patch) {
+  auto absolute = [](std::string name) -> std::optional<std::string> {
+    name = name.substr(0, name.find('\t'));
+    while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
+    if (name == "/dev/null") return std::nullopt;
+    if (name.rfind("a/", 0) == 0 || name.rfind("b/", 0) == 0) name = name.substr(2);
+    if (!name.empty() && name[0] == '/') return name;
+    return std::nullopt;
+  };
+  size_t pos = 0;
+  while (pos < patch.size()) {
+    size_t end = patch.find('\n', pos);
+    if (end == std::string::npos) end = patch.size();
+    std::string line = patch.substr(pos, end - pos);
+    pos = end + 1;
+    std::vector<std::string> names;
+    if (line.rfind("diff --git ", 0) == 0) {
+      // "diff --git a/x b/y": split at " b/" (names with spaces are rare; both halves are checked).
+      std::string rest = line.substr(11);
+      size_t b = rest.find(" b/");
+      names.push_back(rest.substr(0, b));
+      if (b != std::string::npos) names.push_back(rest.substr(b + 1));
+    } else if (line.rfind("--- ", 0) == 0 || line.rfind("+++ ", 0) == 0) {
+      names.push_back(line.substr(4));
+    } else {
+      for (const char* key : {"rename from ", "rename to ", "copy from ", "copy to "}) {
+        if (line.rfind(key, 0) == 0) names.push_back(line.substr(std::strlen(key)));
+      }
+    }
+    for (const std::string& n : names) {
+      if (auto abs = absolute(n)) return fmt::format("{}: absolute path", *abs);
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files, const ScreenRules& rules) {
   for (const auto& f : files) {

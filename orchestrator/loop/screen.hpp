@@ -21,4 +21,8 @@ struct ScreenRules {
 // std::nullopt when every path may be touched; otherwise the reason, naming the path.
 std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files, const ScreenRules& rules);
 
+// Checks the file names as the patch text spells them, before any parser normalises them (libgit2
+// drops the leading '/' of "b//etc/passwd"): an absolute name is refused, naming it.
+std::optional<std::string> screen_patch_text(const std::string& patch);
+
 } // namespace ar::loop

@@ -591,7 +591,8 @@ Result run(const RunSpec& spec) {
           stop = Stop::interrupt;
         if (stop != Stop::none) {
           ::kill(-pid, SIGTERM);
-          kill_at = now + spec.kill_grace;
+          // A person waiting on Ctrl-C gets a shorter grace than a timed-out benchmark.
+          kill_at = now + (stop == Stop::interrupt ? std::min(spec.kill_grace, spec.interrupt_grace) : spec.kill_grace);
         }
       }
       if (now >= kill_at) {

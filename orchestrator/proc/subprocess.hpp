@@ -35,6 +35,7 @@ struct RunSpec {
   std::vector<std::pair<std::string, std::string>> env;   // added to / overriding the environment
   std::chrono::milliseconds timeout{0};                   // 0: no deadline
   std::chrono::milliseconds kill_grace{std::chrono::seconds(5)};
+  std::chrono::milliseconds interrupt_grace{std::chrono::seconds(2)};  // TERM to KILL when interrupted
   std::chrono::milliseconds drain_after_exit{std::chrono::seconds(2)};
   std::filesystem::path log_path;          // output appended here; empty: no log file
   std::uint64_t log_head_bytes = 32u << 20; // bytes written to the log before it is cut
