@@ -432,7 +432,21 @@ void read_gates(const Reader& r, const Entry& entry, std::vector<Gate>& out) {
 }
 
 void read_decision(const Reader& r, const Section& top, decide::Rule& out) {
-  const Section s = r.child(top, "decision", {"min_effect", "alpha", "max_pairs", "looks"});
+  const Section s = r.child(top, "decision", {"method", "min_effect", "alpha", "max_pairs", "looks", "beta", "sprt_clip"});
+  if (const Entry* e = s.find("method")) {
+    std::string text = r.string(*e);
+    std::optional<decide::Method> m = decide::method_from_string(text);
+    if (!m) r.fail(e->line, fmt::format("{}: expected sequential, sprt or fixed, got {}", e->key, quote_value(text)));
+    out.method = *m;
+  }
+  if (const Entry* e = s.find("beta")) {
+    out.beta = r.number(*e);
+    if (!(out.beta > 0 && out.beta <= 0.5)) r.fail(e->line, fmt::format("{}: must be in (0, 0.5], got {}", e->key, e->value.Scalar()));
+  }
+  if (const Entry* e = s.find("sprt_clip")) {
+    out.sprt_clip = r.number(*e);
+    if (!(out.sprt_clip > 0)) r.fail(e->line, fmt::format("{}: must be positive, got {}", e->key, e->value.Scalar()));
+  }
   if (const Entry* e = s.find("min_effect")) out.min_effect = r.percent(*e);
   if (const Entry* e = s.find("alpha")) {
     out.alpha = r.number(*e);
@@ -650,7 +664,7 @@ Config load(const std::filesystem::path& path) {
   config.path = path;
   const Section top = r.section(root, "", 1,
                                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected",
-                                 "scope", "decision", "sources", "limits", "hooks", "calibration", "verify"});
+                                 "scope", "decision", "sources", "limits", "hooks", "calibration", "verify", "confirm"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -667,6 +681,15 @@ Config load(const std::filesystem::path& path) {
   read_sources(r, top, config.sources);
   read_limits(r, top, config.limits);
   read_hooks(r, top, config.hooks);
+  if (const Entry* e = top.find("confirm")) {
+    for (const auto& item : r.list(*e)) {
+      const Section c = r.section(item.value, item.key, item.line, {"name", "direction"});
+      decide::ConfirmSpec spec;
+      spec.name = r.required_string(c, "name");
+      if (const Entry* d = c.find("direction")) spec.direction = r.direction(*d);
+      config.confirms.push_back(spec);
+    }
+  }
   {
     const Section c = r.child(top, "calibration", {"pairs", "on_start"});
     if (const Entry* e = c.find("pairs")) config.calibration.pairs = r.small_integer(*e, 2);
@@ -692,6 +715,12 @@ const char* to_string(SourceKind kind) {
 }
 
 namespace {
+
+nlohmann::json confirms_json(const std::vector<decide::ConfirmSpec>& confirms) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : confirms) out.push_back({{"name", c.name}, {"direction", decide::to_string(c.direction)}});
+  return out;
+}
 
 nlohmann::json sources_json(const Sources& s) {
   nlohmann::json sweeps = nlohmann::json::array();
@@ -741,8 +770,12 @@ nlohmann::json to_json(const Config& config) {
       {"gates", gates},
       {"protected", config.protected_paths},
       {"scope", config.scope},
+      {"confirm", confirms_json(config.confirms)},
       {"decision",
-       {{"min_effect", config.decision.min_effect},
+       {{"method", decide::to_string(config.decision.method)},
+        {"beta", config.decision.beta},
+        {"sprt_clip", config.decision.sprt_clip},
+        {"min_effect", config.decision.min_effect},
         {"alpha", config.decision.alpha},
         {"max_pairs", config.decision.max_pairs},
         {"looks", config.decision.looks}}},
@@ -802,10 +835,17 @@ protected:                     # paths no hypothesis may touch (globs: *, ?, **;
 scope: []                      # if not empty, the only paths a hypothesis may touch, e.g. [src/**]
 
 decision:
+  method: sequential           # sequential (paired looks), sprt (quiet rigs), or fixed (max_pairs, one test)
   min_effect: 1%               # smallest median improvement worth keeping
   alpha: 0.05                  # false-keep rate of the sequential test, in (0, 0.5]
   max_pairs: 12                # base/candidate run pairs before giving up as inconclusive (>= 3)
   looks: [3, 5, 7, 9, 12]      # pair counts at which to decide; strictly increasing, last = max_pairs
+  beta: 0.1                    # sprt only: accepted miss rate for an effect of exactly min_effect
+  sprt_clip: 3                 # sprt only: pairs are clipped to median +- this many robust sigmas
+
+confirm: []                    # metrics that must move with the primary before a keep, e.g.:
+#  - name: wall_ms_large       # required: a METRIC name (the same workload at a second scale, say)
+#    direction: lower          # lower or higher is better
 
 sources:
   order: [queue, sweeps, proposer]  # sources are drained in this order

@@ -111,6 +111,7 @@ struct Config {
   Build build;
   Metric metric;
   std::vector<decide::GuardSpec> guards;
+  std::vector<decide::ConfirmSpec> confirms;   // key `confirm`
   std::vector<Gate> gates;
   std::vector<std::string> protected_paths;    // key `protected`
   std::vector<std::string> scope;              // empty: anywhere not protected

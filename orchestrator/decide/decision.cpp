@@ -193,8 +193,9 @@ void decide_sequential(const Stats& stats, const Rule& rule, double alpha, Verdi
     // First look: too few pairs for a test, so only drop candidates that are plainly not
     // better: even without their single worst pair (the one most likely hit by a hiccup on the
     // candidate) the pairs do not improve by min_effect on average. Simulated at 1% noise per
-    // run with 5% of runs slowed by 5-30%, this drops a no-op in about half of the experiments
-    // (saving the pairs up to the next look) and a 2% improvement in about 2%.
+    // run with 5% of runs slowed by 5-30%, this drops 60% of no-ops (saving the pairs up to the
+    // next look) and 5% of 2% improvements; the median of three pairs, at the same loss, drops
+    // only 55% of no-ops.
     if (n < 2) return;
     std::vector<double> sorted = stats.flipped;
     std::sort(sorted.begin(), sorted.end());
@@ -250,7 +251,7 @@ void decide_sprt(const Stats& stats, const Rule& rule, double alpha, Verdict& v,
     const boost::math::chi_squared chi(df);
     sigma *= std::sqrt(df / boost::math::quantile(chi, k_sprt_sigma_level));
   }
-  sigma = std::max(sigma, 1e-9 * (std::abs(m) + thr));
+  sigma = std::max({sigma, 1e-9 * (std::abs(m) + thr), std::numeric_limits<double>::min()});
   const double clip = rule.sprt_clip * sigma;
   double sum = 0;
   for (double d : stats.flipped) sum += std::clamp(d, m - clip, m + clip) + thr / 2;

@@ -34,9 +34,9 @@
 //  discard below half of min_effect, else inconclusive.
 //
 // The test (every method's p-values and confidence interval): Yuen's trimmed t on d. From 5
-// pairs on one pair is trimmed from each end; more when more pairs than that lie beyond 3.5
-// robust sigmas of the median on one side (benchmark hiccups come in bursts). The trimmed mean's
-// standard error comes from the winsorized variance, df = pairs kept - 1.
+// pairs on one pair is trimmed from each end; more when one side has more pairs than that
+// beyond 3.5 robust sigmas (1.4826 * MAD) of the median; at least two pairs are always kept. The
+// trimmed mean's standard error comes from the winsorized variance, df = pairs kept - 1.
 //
 // Guards are tested the same way against their tolerance, with the look's alpha split evenly
 // across the guards (Bonferroni: any one guard regressing discards, so Holm's step-down would

@@ -101,6 +101,7 @@ private:
                            const fs::path& stdin_path = {});
   std::optional<std::string> stop_reason(int ran, double started);
   void fault_point(const std::string& stage);
+  bool fault_due(const std::string& stage);  // counts this arrival; true on the n-th
   void reload_config();
   void check_tamper(int side, const std::string& label);
   void write_header(const std::string& start_commit);
@@ -256,9 +257,13 @@ void Runner::reload_config() {
   write_header(m_view.start_commit);
 }
 
+bool Runner::fault_due(const std::string& stage) {
+  if (m_fault.empty() || m_fault != stage) return false;
+  return ++m_fault_seen[stage] == m_fault_at;
+}
+
 void Runner::fault_point(const std::string& stage) {
-  if (m_fault.empty() || m_fault != stage) return;
-  if (++m_fault_seen[stage] < m_fault_at) return;
+  if (!fault_due(stage)) return;
   std::fflush(nullptr);
   ::raise(SIGKILL);
 }
@@ -760,9 +765,15 @@ std::map<std::string, double> Runner::bench_run(int side, const std::string& lab
       throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} (a guard) on the {} ({})", g.name, who, label)};
     }
   }
+  for (const auto& c : m_cfg.confirms) {
+    if (medians.count(c.name) == 0) {
+      throw ExperimentEnd{"crash", fmt::format("benchmark printed no METRIC {} (a confirm metric) on the {} ({})", c.name, who, label)};
+    }
+  }
   for (const auto& [name, value] : medians) {
-    bool compared = name == primary || std::any_of(m_cfg.guards.begin(), m_cfg.guards.end(),
-                                                   [&](const auto& g) { return g.name == name; });
+    bool compared = name == primary ||
+                    std::any_of(m_cfg.guards.begin(), m_cfg.guards.end(), [&](const auto& g) { return g.name == name; }) ||
+                    std::any_of(m_cfg.confirms.begin(), m_cfg.confirms.end(), [&](const auto& c) { return c.name == name; });
     if (value <= 0 && compared) {
       throw ExperimentEnd{"crash", fmt::format("METRIC {}={} on the {}: compared metrics must be positive", name, value, who)};
     }
@@ -807,9 +818,11 @@ decide::Verdict Runner::measure(json& record, int id) {
     pairs = k;
     if (!decide::is_look(rule, k) && k < rule.max_pairs) continue;
     decide::Paired prim{samples[0][primary], samples[1][primary]};
-    std::map<std::string, decide::Paired> guard_samples;
+    std::map<std::string, decide::Paired> guard_samples, confirm_samples;
     for (const auto& g : m_cfg.guards) guard_samples[g.name] = {samples[0][g.name], samples[1][g.name]};
-    verdict = decide::evaluate(prim, m_cfg.metric.direction, guard_samples, m_cfg.guards, rule);
+    for (const auto& c : m_cfg.confirms) confirm_samples[c.name] = {samples[0][c.name], samples[1][c.name]};
+    verdict = decide::evaluate(prim, m_cfg.metric.direction, guard_samples, m_cfg.guards, rule, confirm_samples,
+                               m_cfg.confirms);
     if (verdict.outcome != decide::Outcome::undecided) break;
   }
 
@@ -849,7 +862,14 @@ decide::Verdict Runner::measure(json& record, int id) {
                       {"ci_high", it->second.ci_high}, {"p_worse", it->second.p_worse}};
   }
   record["guards"] = guards;
-  record["decision"] = {{"outcome", decide::to_string(verdict.outcome)}, {"reason", verdict.reason},
+  json confirms = json::object();
+  for (const auto& [name, e2] : verdict.confirms) {
+    confirms[name] = {{"effect", e2.change}, {"ci_low", e2.ci_low}, {"ci_high", e2.ci_high}, {"improvement", e2.improvement},
+                      {"p_worse", e2.p_worse}};
+  }
+  if (!confirms.empty()) record["confirms"] = confirms;
+  record["decision"] = {{"method", decide::to_string(rule.method)}, {"outcome", decide::to_string(verdict.outcome)},
+                        {"reason", verdict.reason}, {"look_alpha", decide::look_alpha(rule, pairs)},
                         {"min_effect", rule.min_effect}, {"alpha", rule.alpha}, {"max_pairs", rule.max_pairs},
                         {"looks", rule.looks}};
   if (!warnings.empty()) record["warnings"] = warnings;
@@ -863,7 +883,7 @@ void Runner::keep(const sources::Hypothesis& h, json& record, int id) {
   std::string msg = h.title + "\n\n";
   if (!h.hypothesis.empty()) msg += "Hypothesis: " + h.hypothesis + "\n";
   if (!h.mechanism.empty()) msg += "Mechanism: " + h.mechanism + "\n";
-  msg += fmt::format("\n{}: {:.4g}{} -> {:.4g}{}, {} (p={:.2g}, {} pairs, {} is better)\n", m_cfg.metric.name,
+  msg += fmt::format("\n{}: {:.4g}{} -> {:.4g}{}, {} (one-sided p={:.2g}, {} pairs, {} is better)\n", m_cfg.metric.name,
                      m["base_median"].get<double>(), unit, m["candidate_median"].get<double>(), unit, effect_text(m),
                      m["p"].get<double>(), record["pairs"].get<int>(), decide::to_string(m_cfg.metric.direction));
   for (const auto& [name, g] : record["guards"].items()) {
@@ -890,11 +910,12 @@ void Runner::keep(const sources::Hypothesis& h, json& record, int id) {
 void Runner::finish(json& record, double started) {
   record["finished_at"] = util::utc_now_iso();
   record["durations"]["total"] = util::monotonic_seconds() - started;
-  if (m_fault == "journal") {
+  if (fault_due("journal")) {
     // Simulates a power cut in the middle of the append: half a line reaches the disk.
     std::string line = record.dump();
     util::append_durably(m_paths.journal, line.substr(0, line.size() / 2));
-    fault_point("journal");
+    std::fflush(nullptr);
+    ::raise(SIGKILL);
   }
   journal::append(m_paths.journal, record);
 }
@@ -1046,7 +1067,7 @@ double detectable_effect(double sd_d, const decide::Rule& rule) {
   int n = rule.max_pairs;
   if (n < 2 || !(sd_d > 0)) return 0;
   boost::math::students_t t(n - 1);
-  double a = rule.alpha / 4;
+  double a = decide::look_alpha(rule, rule.max_pairs);
   double z = boost::math::quantile(boost::math::complement(t, a)) + boost::math::quantile(t, 0.8);
   return std::exp(z * sd_d / std::sqrt(static_cast<double>(n))) - 1.0;
 }
@@ -1112,7 +1133,7 @@ json Runner::calibrate(bool refuse_broken) {
   double mde = detectable_effect(primary_sd, m_cfg.decision);
   decide::Paired prim{samples[0][m_cfg.metric.name], samples[1][m_cfg.metric.name]};
   decide::Verdict v = decide::evaluate(prim, m_cfg.metric.direction, {}, {}, m_cfg.decision);
-  double split = m_cfg.decision.alpha / 4;
+  double split = decide::look_alpha(m_cfg.decision, m_cfg.decision.max_pairs);
   bool differs = std::min(primary_effect.p_better, primary_effect.p_worse) < split &&
                  std::abs(primary_effect.change) >= m_cfg.decision.min_effect;
   bool broken = v.outcome == decide::Outcome::keep || differs;

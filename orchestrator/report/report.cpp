@@ -300,10 +300,18 @@ std::string render_report(const journal::SessionView& view, const config::Config
                      cfg.benchmark.command, cfg.benchmark.warmup);
   std::string looks;
   for (int l : rule.looks) looks += (looks.empty() ? "" : ", ") + std::to_string(l);
-  out += fmt::format("- Keep rule: per pair d = ln(candidate/base); looks at {} pairs; from the second look a "
-                     "one-sided test on 20%-trimmed d at alpha/4 = {:.4g}; keep when significant and the median "
-                     "effect beats {}; discard when it is below half of that; undecided at {} pairs is inconclusive.\n",
-                     looks, rule.alpha / 4, pct(rule.min_effect).substr(1), rule.max_pairs);
+  if (rule.method == decide::Method::sequential) {
+    out += fmt::format("- Keep rule (sequential): per pair d = ln(candidate/base); looks at {} pairs; at the first only "
+                       "discard (the mean of the pairs without the worst one shows no {} improvement); from the second a "
+                       "one-sided trimmed (Yuen) t-test with alpha {} spent across the looks (at {} pairs: {:.4g}); keep "
+                       "when significant and the median effect beats {}; discard when it is below half of that; undecided "
+                       "at {} pairs is inconclusive.\n",
+                       looks, pct(rule.min_effect).substr(1), rule.alpha, rule.max_pairs,
+                       decide::look_alpha(rule, rule.max_pairs), pct(rule.min_effect).substr(1), rule.max_pairs);
+  } else {
+    out += fmt::format("- Keep rule ({}): min_effect {}, alpha {}, at most {} pairs.\n", decide::to_string(rule.method),
+                       pct(rule.min_effect).substr(1), rule.alpha, rule.max_pairs);
+  }
   if (!cfg.guards.empty()) {
     for (const auto& g : cfg.guards) {
       out += fmt::format("- Guard `{}` ({} is better) may not worsen by more than {:.0f}%.\n", g.name,

@@ -27,8 +27,8 @@ bool report_targets(const ar::quality::Table& table, bool markdown) {
   bool ok = true;
   const std::size_t ours = 0;
   const auto& cells = table.cells[static_cast<std::size_t>(k_target_noise)][ours];
-  std::string out = fmt::format("\n{}Targets for {} at {}:\n\n", markdown ? "" : "",
-                                table.rules[ours].name, table.noises[k_target_noise].name);
+  std::string out = fmt::format("\nTargets for {} at {}:\n\n", table.rules[ours].name,
+                                table.noises[k_target_noise].name);
   for (const Target& target : standard_targets()) {
     std::size_t e = 0;
     while (e < table.effects.size() && table.effects[e] != target.effect) ++e;
@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help is a ParseError too; anything else is a usage error (exit 2, as autoresearch's).
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   try {
@@ -77,8 +78,13 @@ int main(int argc, char** argv) {
         "(2 per pair)\n\n",
         opt.trials, opt.seed);
     std::fputs(head.c_str(), stdout);
-    const std::string body = opt.markdown ? ar::quality::markdown_table(table)
-                                          : ar::quality::text_table(table);
+    std::string body = opt.markdown ? ar::quality::markdown_table(table)
+                                    : ar::quality::text_table(table);
+    if (opt.markdown) {
+      body += fmt::format("\nOutcomes of {} in percent (keep / discard / inconclusive):\n\n",
+                          table.rules.at(0).name);
+      body += ar::quality::markdown_outcomes(table, 0);
+    }
     std::fputs(body.c_str(), stdout);
     const bool ok = report_targets(table, opt.markdown);
     std::fputs(fmt::format("\nsimulated in {:.1f} s\n", seconds).c_str(), stdout);

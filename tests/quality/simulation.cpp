@@ -42,6 +42,11 @@ std::vector<NoiseModel> standard_noise_models() {
     m.drift = 0.002;
     out.push_back(m);
   }
+  // A quiet rig, where the sprt method is meant to shine.
+  NoiseModel quiet;
+  quiet.name = "CV 0.3%, clean";
+  quiet.cv = 0.003;
+  out.push_back(quiet);
   return out;
 }
 
@@ -282,6 +287,24 @@ std::string markdown_table(const Table& t) {
       for (const Cell& c : t.cells[n][r]) out += " " + cell_text(c) + " |";
       out += "\n";
     }
+  }
+  return out;
+}
+
+std::string markdown_outcomes(const Table& t, std::size_t rule) {
+  std::string out = "| noise |";
+  for (double e : t.effects) out += " " + format_effect(e) + " |";
+  out += "\n|---|";
+  for (std::size_t e = 0; e < t.effects.size(); ++e) out += "---:|";
+  out += "\n";
+  for (std::size_t n = 0; n < t.noises.size(); ++n) {
+    out += fmt::format("| {} |", t.noises[n].name);
+    for (const Cell& c : t.cells[n][rule]) {
+      const double trials = std::max(c.trials, 1);
+      out += fmt::format(" {:.0f} / {:.0f} / {:.0f} |", 100.0 * c.kept / trials,
+                         100.0 * c.discarded / trials, 100.0 * c.inconclusive / trials);
+    }
+    out += "\n";
   }
   return out;
 }

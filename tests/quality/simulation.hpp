@@ -33,7 +33,7 @@ struct NoiseModel {
 };
 
 // The noise models of the benchmark table: CV 1% clean, then CV 1%, 3% and 10% each with 5% of
-// runs slowed by 5-30% and a drift of 0.2% per run.
+// runs slowed by 5-30% and a drift of 0.2% per run, then a quiet rig (CV 0.3% clean).
 std::vector<NoiseModel> standard_noise_models();
 // The index in standard_noise_models() of the model the targets are stated for.
 constexpr int k_target_noise = 1;
@@ -104,6 +104,8 @@ private:
   std::vector<double> m_factors;  // per run index: lognormal factor times slowdown
 };
 
+// One experiment as the loop runs it: pair k (from 1) takes run indices 2k-2 and 2k-1, the base
+// first in odd pairs and second in even ones.
 TrialResult run_trial(RunSequence& runs, const RuleSpec& rule);
 
 // The targets for ours at CV 1% with outliers and drift.
@@ -120,8 +122,8 @@ struct TargetCheck {
   Target target;
   double observed = 0;
   double allowance = 0;  // three standard errors: binomial at the bound, or of the mean runs
-  bool met = false;               // observed meets the bound exactly
-  bool within_error = false;      // observed meets the bound widened by the allowance
+  bool met = false;           // observed meets the bound exactly
+  bool within_error = false;  // observed meets the bound widened by the allowance
 };
 TargetCheck check_target(const Target& target, const Cell& cell);
 
@@ -134,8 +136,11 @@ struct Table {
 };
 Table run_table(int trials, std::uint64_t seed);
 
-std::string format_effect(double effect);  // "+5%", "0", "−2%"
+std::string format_effect(double effect);  // "+5%", "0", "-2%"
+// Rows: noise models (and rules); columns: true effects; cells "kept% · mean runs".
 std::string markdown_table(const Table& table);
+// One rule's outcomes in percent, "keep / discard / inconclusive", per noise model and effect.
+std::string markdown_outcomes(const Table& table, std::size_t rule);
 std::string text_table(const Table& table);
 
 } // namespace ar::quality

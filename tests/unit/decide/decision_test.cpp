@@ -230,19 +230,20 @@ TEST(DecisionGuards, PrimaryRegressionKeepsItsReasonNoEffectYieldsToTheGuard) {
 }
 
 TEST(DecisionGuards, SignificanceIsCorrectedForTheNumberOfGuards) {
-  // One guard 8% worse with a one-sided p between alpha/8 and alpha/4: significant alone, not
-  // when a second guard shares the error budget. The primary is undecided, so only significance
-  // can discard.
+  // One guard 8% worse with a one-sided p between half the look's alpha and the look's alpha:
+  // significant alone, not when a second guard shares the error budget. The primary is
+  // undecided, so only significance can discard.
   Paired primary = with_ratios({0.96, 1.01, 0.985, 0.99, 0.975});
-  Paired worse{{100, 100, 100, 100, 100}, {108, 105, 111, 106.5, 109.5}};
+  Paired worse{{100, 100, 100, 100, 100}, {106.9, 108.55, 109.1, 107.67, 108.11}};
   Paired fine{{100, 100, 100, 100, 100}, {100, 100, 100, 100, 100}};
   std::vector<GuardSpec> one = {{"a", Direction::lower, 0.05}};
   std::vector<GuardSpec> two = {{"a", Direction::lower, 0.05}, {"b", Direction::lower, 0.05}};
+  const double alpha = look_alpha(Rule{}, 5);
   ASSERT_EQ(evaluate(primary, Direction::lower, {}, {}, Rule{}).outcome, Outcome::undecided);
   Verdict alone = evaluate(primary, Direction::lower, {{"a", worse}}, one, Rule{});
   const double p = alone.guards.at("a").p_worse;
-  ASSERT_GT(p, 0.05 / 8);
-  ASSERT_LT(p, 0.05 / 4);
+  ASSERT_GT(p, alpha / 2);
+  ASSERT_LT(p, alpha);
   EXPECT_EQ(alone.outcome, Outcome::discard);
   Verdict shared = evaluate(primary, Direction::lower, {{"a", worse}, {"b", fine}}, two, Rule{});
   EXPECT_EQ(shared.outcome, Outcome::undecided) << shared.reason;
