@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -190,18 +191,50 @@ std::optional<std::string> read_fd(int fd) {
 
 } // namespace
 
+namespace {
+
+bool write_tmp(const std::string& tmp, const std::string& text, mode_t mode) {
+  int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (out < 0) return false;
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(out, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == text.size() && ::fsync(out) == 0;
+  ::close(out);
+  if (!ok) ::unlink(tmp.c_str());
+  return ok;
+}
+
+// Atomically swaps two names (renameat2 RENAME_EXCHANGE); false where the file system cannot.
+bool exchange(const std::string& a, const std::string& b) {
+#ifdef RENAME_EXCHANGE
+  return ::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) == 0;
+#else
+  (void)a;
+  (void)b;
+  errno = ENOSYS;
+  return false;
+#endif
+}
+
+} // namespace
+
 bool update_file_safely(const std::filesystem::path& path,
                         const std::function<std::string(const std::string&)>& transform) {
-  // `base`: the text the person's latest edit left, from which the next version is computed.
+  const std::string tmp = path.string() + fmt::format(".autoresearch-{}.tmp", ::getpid());
   for (int attempt = 0; attempt < 100; ++attempt) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return false;
       throw Error(fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
     }
-    std::optional<std::string> base = read_fd(fd);
     struct stat before {};
     ::fstat(fd, &before);
+    std::optional<std::string> base = read_fd(fd);
     if (!base) {
       ::close(fd);
       throw Error(fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno)));
@@ -211,55 +244,67 @@ bool update_file_safely(const std::filesystem::path& path,
       ::close(fd);
       return true;
     }
-    // Same folder, so the rename is atomic; keep the person's permissions.
-    std::string tmp = path.string() + fmt::format(".autoresearch-{}.tmp", ::getpid());
-    {
-      int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, before.st_mode & 07777);
-      if (out < 0) {
-        ::close(fd);
-        throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
-      }
-      size_t done = 0;
-      while (done < next.size()) {
-        ssize_t n = ::write(out, next.data() + done, next.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
-        done += static_cast<size_t>(n);
-      }
-      bool ok = done == next.size() && ::fsync(out) == 0;
-      ::close(out);
-      if (!ok) {
-        ::unlink(tmp.c_str());
-        ::close(fd);
-        throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
-      }
-    }
-    // Last look before the swap: the name must still point at the inode we read, unchanged.
-    struct stat now {};
-    std::optional<std::string> again = read_fd(fd);
-    if (::stat(path.c_str(), &now) != 0 || now.st_ino != before.st_ino || now.st_dev != before.st_dev ||
-        !again || *again != *base) {
-      ::unlink(tmp.c_str());
-      ::close(fd);
-      continue;  // the person edited it: start over from their text
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    if (!write_tmp(tmp, next, before.st_mode & 07777)) {
       int err = errno;
+      ::close(fd);
+      throw Error(fmt::format("{}: cannot write: {}", tmp, std::strerror(err)));
+    }
+    // Cheap last look: the person edited while we computed: start over from their text.
+    std::optional<std::string> again = read_fd(fd);
+    if (!again || *again != *base) {
       ::unlink(tmp.c_str());
       ::close(fd);
-      throw Error(fmt::format("{}: cannot replace: {}", path.string(), std::strerror(err)));
-    }
-    // An in-place write (`>>`, an editor saving in place) that hit the old inode just before the
-    // rename is still readable through `fd`: fold it in by going round again from that text.
-    std::optional<std::string> late = read_fd(fd);
-    ::close(fd);
-    if (late && *late != *base) {
-      std::string merged = transform(*late);
-      util::write_file_atomic(path, merged);
-      // The write above could itself race; loop to re-check from the file as it now is.
       continue;
     }
-    return true;
+    // Swap our version in; `tmp` then names whatever `path` held at that instant.
+    bool swapped = exchange(tmp, path.string());
+    if (!swapped) {
+      // No RENAME_EXCHANGE here: check the name once more, then rename (a small window remains).
+      struct stat now {};
+      if (::stat(path.c_str(), &now) != 0 || now.st_ino != before.st_ino) {
+        ::unlink(tmp.c_str());
+        ::close(fd);
+        continue;
+      }
+      if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        ::close(fd);
+        throw Error(fmt::format("{}: cannot replace: {}", path.string(), std::strerror(err)));
+      }
+    } else {
+      struct stat replaced {};
+      if (::stat(tmp.c_str(), &replaced) == 0 && (replaced.st_ino != before.st_ino || replaced.st_dev != before.st_dev)) {
+        // An editor saved a new file since we read: give it its name back and start from its text.
+        exchange(tmp, path.string());
+        ::unlink(tmp.c_str());
+        ::close(fd);
+        continue;
+      }
+      ::unlink(tmp.c_str());
+    }
+    // A writer that opened the old file before the swap may still write into it: give in-place
+    // writers a moment, then look at the old file through the descriptor we hold.
+    ::usleep(20000);
+    std::optional<std::string> late = read_fd(fd);
+    ::close(fd);
+    if (!late || *late == *base) return true;
+    if (late->size() > base->size() && late->compare(0, base->size(), *base) == 0) {
+      // Appended to the old file: those bytes were written before anything that reached the new
+      // file after `next`, so they go right there, through the same safe path.
+      std::string added = late->substr(base->size());
+      update_file_safely(path, [&](const std::string& now) {
+        if (now.compare(0, next.size(), next) == 0) return next + added + now.substr(next.size());
+        return now.find(added) == std::string::npos ? now + added : now;
+      });
+      return true;
+    }
+    // Rewritten in place: the person's text wins; put it back (keeping what reached the new file
+    // after ours), then apply our change on top of it in the next round.
+    update_file_safely(path, [&](const std::string& now) {
+      if (now.compare(0, next.size(), next) == 0) return *late + now.substr(next.size());
+      return now;
+    });
   }
   throw Error(fmt::format("{}: gave up after 100 conflicting edits", path.string()));
 }

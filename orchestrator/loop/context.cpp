@@ -115,7 +115,20 @@ std::string context_markdown(const json& c) {
   out += "\n## Dead ends: do not retry\n\n";
   std::string dead = c.value("dead_ends_markdown", "");
   size_t first_section = dead.find("\n## ");
-  out += first_section == std::string::npos ? "_None._\n" : dead.substr(first_section + 1);
+  if (first_section == std::string::npos) {
+    out += "_None._\n";
+  } else {
+    // The catalogue's headings sit one level below this section's.
+    std::string body = dead.substr(first_section + 1);
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t end = body.find('\n', pos);
+      if (end == std::string::npos) end = body.size();
+      std::string line = body.substr(pos, end - pos);
+      out += (line.rfind("#", 0) == 0 ? "#" + line : line) + "\n";
+      pos = end + 1;
+    }
+  }
   if (!c.value("notes", "").empty()) out += "\n## Notes\n\n" + c.value("notes", "") + "\n";
   return out;
 }

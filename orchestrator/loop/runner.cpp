@@ -539,8 +539,15 @@ std::optional<sources::Hypothesis> Runner::next_from_proposer(int id) {
   } else if (diff.empty()) {
     h.asi["end_status"] = "rejected";
     h.asi["end_reason"] = "the proposer made no change";
-  } else if (m_view.tried_hashes.count(h.patch_sha256) != 0) {
-    h.asi["duplicate"] = true;
+  } else {
+    // The same change as anything tried before, queued or proposed, is a duplicate.
+    for (const json& rec : m_view.experiments) {
+      if (rec.value("status", "") != "interrupted" && rec.value("diff_sha256", "") == h.patch_sha256) {
+        h.asi["duplicate"] = true;
+        h.asi["duplicate_of"] = rec.value("id", 0);
+        break;
+      }
+    }
   }
   m_proposer_idle = h.asi.contains("end_status") ? m_proposer_idle + 1 : 0;
   if (m_proposer_idle >= 2) {
@@ -678,7 +685,7 @@ void Runner::screen(const sources::Hypothesis& h, json& record) {
   }
   if (h.asi.value("duplicate", false)) {
     for (const json& r : m_view.experiments) {
-      if (r.value("patch_sha256", "") == h.patch_sha256) {
+      if (r.value("patch_sha256", "") == h.patch_sha256 || r.value("id", 0) == h.asi.value("duplicate_of", -1)) {
         throw ExperimentEnd{"rejected", fmt::format("duplicate of experiment {} ({})", r.value("id", 0),
                                                     r.value("source", json::object()).value("file", "?"))};
       }
@@ -934,6 +941,7 @@ json Runner::run_experiment(const sources::Hypothesis& h, int id) {
                  {"idea", h.idea},
                  {"patch_sha256", h.patch_sha256},
                  {"key", h.asi.value("key", h.patch_sha256)},
+                 {"diff_sha256", h.patch.empty() ? std::string() : util::sha256_hex(h.patch)},
                  {"files", json::array()},
                  {"base_commit", git::to_hex(m_best)},
                  {"gates", json::array()},
@@ -1340,6 +1348,12 @@ RunSummary Runner::run(bool once) {
   m_state["experiment"] = nullptr;
   write_state(m_paths, m_state);
   report::write_dead_ends(m_view, m_cfg, m_paths.reports);
+  // A new session first measures its own noise, and refuses a harness that tells two copies of
+  // the same commit apart.
+  if (m_cfg.calibration.on_start && !m_view.last_calibration) {
+    calibrate(true);
+    reload_view();
+  }
 
   RunSummary summary;
   double started = util::monotonic_seconds();

@@ -239,10 +239,9 @@ std::string render_report(const journal::SessionView& view, const config::Config
       if (from.empty()) from = asi.value("from", "");
       rows += fmt::format("| {} | {} | {} | {} | {} |\n", asi.value("value", ""), r.value("id", 0), r.value("status", ""),
                           effect_ci(r), r.value("pairs", 0));
-      if (r.value("status", "") == "keep" &&
-          (best == nullptr || r["metric"].value("improvement", 0.0) > (*best)["metric"].value("improvement", 0.0))) {
-        best = &r;
-      }
+      // Each value is tried against the best commit of its time, so the last value kept is the one
+      // in force at the end: the best any of them did.
+      if (r.value("status", "") == "keep") best = &r;
     }
     out += fmt::format("### {}\n\n| value | exp | outcome | effect (95% CI) | pairs |\n|---|---:|---|---|---:|\n", name);
     out += fmt::format("| {} (in force) | — | baseline | — | — |\n", from.empty() ? "?" : from);

@@ -55,7 +55,9 @@ FixtureRepo::FixtureRepo(const fs::path& dir, const std::string& extra_config) :
              "  - name: check\n"
              "    command: gates/check.sh\n"
              "    timeout: 20s\n"
-             "protected: [gates/**, bench.sh]\n" + extra_config);
+             "protected: [gates/**, bench.sh]\n"
+             // Sessions here test other things; calibration has tests of its own.
+             "calibration:\n  on_start: false\n" + extra_config);
   git(root, "add -A");
   git(root, "commit -q -m fixture");
 }
