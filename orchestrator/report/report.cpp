@@ -146,7 +146,7 @@ std::string render_report(const journal::SessionView& view, const config::Config
       const json& vm = v["metric"];
       out += fmt::format("**Verified cumulative gain: {} (95% CI {} to {})**, measured by `autoresearch verify` at {}: {} "
                          "alternating pairs of the start commit against the best commit ({:.4g}{} -> {:.4g}{}, p={:.2g}). "
-                         "This is the figure to quote; per-step effects chained together ({}) overstate it when "
+                         "This is the figure to quote; per-step effects chained together ({}) can overstate it when "
                          "many small wins are kept.\n\n",
                          pct(vm.value("effect", 0.0)), pct(vm.value("ci_low", 0.0)), pct(vm.value("ci_high", 0.0)),
                          v.value("at", ""), v.value("pairs", 0), vm.value("base_median", 0.0), unit,

@@ -1,0 +1,156 @@
+// Trustworthy verdicts end to end: known true effects through the real loop, the A/A calibration,
+// and verify.
+
+#include "e2e/e2e_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace ar::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::vector<json> lines_of_type(const fs::path& journal, const std::string& type) {
+  std::vector<json> out;
+  std::string text = read_text(journal);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    json j = json::parse(text.substr(pos, end - pos));
+    if (j.value("type", "") == type) out.push_back(j);
+    pos = end + 1;
+  }
+  return out;
+}
+
+TEST(VerdictE2E, NoOpsWinsAndRegressionsQueuedTogether) {
+  TempDir tmp("autoresearch-verdict");
+  FixtureRepo repo(tmp.path());
+  // The score multiplies in one factor per knob file; each patch sets its own knob.
+  std::string bench = read_text(repo.root / "bench.sh");
+  bench.replace(bench.find("-v a="), 5, "-v k=\"$(cat knobs/* | awk 'BEGIN{p=1}{p*=$1}END{print p}')\" -v a=");
+  bench.replace(bench.find("100*a*b"), 7, "100*a*b*k");
+  write_text(repo.root / "bench.sh", bench);
+  for (int i = 0; i < 16; ++i) write_text(repo.root / fmt::format("knobs/k{:02d}", i), "1.0\n");
+  for (int i = 0; i < 10; ++i) write_text(repo.root / fmt::format("notes/n{:02d}.txt", i), "note\n");
+  git(repo.root, "add -A");
+  git(repo.root, "commit -q -m knobs");
+  // Interleaved so that no kind runs only early or only late.
+  std::map<std::string, std::string> expected_kind;
+  int noop = 0, win = 0, regression = 0;
+  for (int i = 0; i < 16; ++i) {
+    std::string name = fmt::format("{:02d}", i);
+    if (i % 5 == 1 && win < 3) {
+      repo.queue_change(name + "-win.patch", "Title: win " + name, fmt::format("knobs/k{:02d}", i), "0.95\n");
+      expected_kind[name] = "win";
+      ++win;
+    } else if (i % 5 == 3 && regression < 3) {
+      repo.queue_change(name + "-regression.patch", "Title: regression " + name, fmt::format("knobs/k{:02d}", i), "1.02\n");
+      expected_kind[name] = "regression";
+      ++regression;
+    } else {
+      repo.queue_change(name + "-noop.patch", "Title: no-op " + name, fmt::format("notes/n{:02d}.txt", noop), "changed\n");
+      expected_kind[name] = "noop";
+      ++noop;
+    }
+  }
+  ASSERT_EQ(noop, 10);
+  ASSERT_EQ(win, 3);
+  ASSERT_EQ(regression, 3);
+  git(repo.root, "add -A");
+  git(repo.root, "commit -q -m queue");
+
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::map<std::string, int> kept;
+  int runs = 0, measured = 0;
+  for (const json& r : repo.records()) {
+    std::string kind = expected_kind.at(r["source"]["file"].get<std::string>().substr(12, 2));
+    if (r["status"] == "keep") ++kept[kind];
+    if (kind == "regression") {
+      EXPECT_EQ(r["status"], "discard") << r.dump();
+    }
+    if (r.contains("pairs")) {
+      runs += 2 * r["pairs"].get<int>();
+      ++measured;
+    }
+  }
+  std::cout << fmt::format("kept: {} no-ops, {} wins, {} regressions; {} benchmark runs over {} decisions\n", kept["noop"],
+                           kept["win"], kept["regression"], runs, measured);
+  EXPECT_LE(kept["noop"], 1);
+  EXPECT_EQ(kept["regression"], 0);
+  EXPECT_GE(kept["win"], 2);
+}
+
+TEST(VerdictE2E, CalibrationRefusesABenchmarkThatDependsOnTheWorktreePath) {
+  TempDir tmp("autoresearch-verdict");
+  FixtureRepo repo(tmp.path(), "calibration:\n  on_start: true\n  pairs: 6\n");
+  // Remove the fixture's on_start: false (the later key would be a duplicate).
+  std::string cfg = read_text(repo.root / "autoresearch.config.yaml");
+  cfg.replace(cfg.find("calibration:\n  on_start: false\n"), std::string("calibration:\n  on_start: false\n").size(), "");
+  write_text(repo.root / "autoresearch.config.yaml", cfg);
+  // A harness bug: the candidate's worktree path makes it 5% slower.
+  std::string bench = read_text(repo.root / "bench.sh");
+  bench.replace(bench.find("-v a="), 5, "-v w=\"$(case $PWD in */cand*) echo 1.05;; *) echo 1;; esac)\" -v a=");
+  bench.replace(bench.find("100*a*b"), 7, "100*a*b*w");
+  write_text(repo.root / "bench.sh", bench);
+  repo.queue_change("01-noop.patch", "Title: no-op", "notes.txt", "x\n");
+  git(repo.root, "add -A");
+  git(repo.root, "commit -q -m harness");
+
+  CliResult run = run_cli(repo.root, "run");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("the harness is broken"), std::string::npos) << run.output;
+  EXPECT_TRUE(repo.records().empty()) << "no experiment may run on a broken harness";
+  std::vector<json> cal = lines_of_type(repo.root / "results.jsonl", "calibration");
+  ASSERT_EQ(cal.size(), 1u);
+  EXPECT_TRUE(cal[0]["broken"].get<bool>());
+  EXPECT_NEAR(cal[0]["metrics"]["score"]["effect"].get<double>(), 0.05, 0.02);
+}
+
+TEST(VerdictE2E, CalibrationRecordsNoiseAndVerifyMeasuresTheCumulativeGain) {
+  TempDir tmp("autoresearch-verdict");
+  FixtureRepo repo(tmp.path());
+  repo.queue_change("01-faster.patch", "Title: ten percent faster", "speed.txt", "0.9\n");
+  repo.queue_change("02-faster.patch", "Title: ten percent faster again", "slow.txt", "0.9\n");
+  git(repo.root, "add -A");
+  git(repo.root, "commit -q -m queue");
+
+  CliResult cal = run_cli(repo.root, "calibrate");
+  ASSERT_EQ(cal.exit_code, 0) << cal.output;
+  EXPECT_NE(cal.output.find("smallest effect detectable at 12 pairs"), std::string::npos) << cal.output;
+  std::vector<json> cals = lines_of_type(repo.root / "results.jsonl", "calibration");
+  ASSERT_EQ(cals.size(), 1u);
+  // The fixture's noise is 1% per run.
+  EXPECT_NEAR(cals[0]["metrics"]["score"]["cv"].get<double>(), 0.01, 0.006);
+  EXPECT_FALSE(cals[0]["broken"].get<bool>());
+
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CliResult verify = run_cli(repo.root, "verify --pairs 8");
+  ASSERT_EQ(verify.exit_code, 0) << verify.output;
+  std::vector<json> v = lines_of_type(repo.root / "results.jsonl", "verify");
+  ASSERT_EQ(v.size(), 1u);
+  // Two 10% wins: 0.81 of the start.
+  EXPECT_NEAR(v[0]["metric"]["effect"].get<double>(), -0.19, 0.02);
+  EXPECT_LT(v[0]["metric"]["ci_low"].get<double>(), -0.17);
+  EXPECT_GT(v[0]["metric"]["ci_high"].get<double>(), -0.21);
+  EXPECT_EQ(v[0]["pairs"], 8);
+  // verify leaves the worktrees at the best commit, clean.
+  for (const char* wt : {".autoresearch/wt/base", ".autoresearch/wt/cand"}) {
+    EXPECT_EQ(git(repo.root / wt, "rev-parse HEAD"), git(repo.root, "rev-parse autoresearch/e2e")) << wt;
+    EXPECT_EQ(git(repo.root / wt, "status --porcelain"), "") << wt;
+  }
+  ASSERT_EQ(run_cli(repo.root, "report").exit_code, 0);
+  std::string md = read_text(repo.root / "reports/report.md");
+  EXPECT_NE(md.find("**Verified cumulative gain: -"), std::string::npos) << md.substr(0, 1500);
+  EXPECT_NE(md.find("Noise (A/A calibration"), std::string::npos);
+}
+
+} // namespace
+} // namespace ar::test
