@@ -874,7 +874,7 @@ limits:
   on_plateau: stop             # stop, or next_source (go on with the next source in sources.order)
 
 calibration:                   # the A/A run: the base measured against itself to learn the noise
-  pairs: 6                     # base/base pairs (also `autoresearch calibrate`)
+  pairs: 8                     # base/base pairs (also `autoresearch calibrate`)
   on_start: true               # calibrate when a session starts; refuse to run a harness that fails it
 
 verify:

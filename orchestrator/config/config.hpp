@@ -99,7 +99,7 @@ struct Limits {
 
 // The A/A run (base against itself) that measures the session's noise.
 struct Calibration {
-  int pairs = 6;           // base/base pairs
+  int pairs = 8;           // base/base pairs
   bool on_start = true;    // calibrate once when a session starts
 };
 

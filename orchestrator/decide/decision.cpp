@@ -122,7 +122,14 @@ struct Stats {
   Effect effect;
   std::vector<double> flipped;  // d per pair, direction-flipped: < 0 is better
   double median_flipped = 0;
+  bool ci_worse = false;        // the whole 95% CI of the change lies on the worse side
 };
+
+// "regression" rather than "no effect" needs evidence, not a noisy median: significantly worse
+// at the look, or a 95% interval that excludes no change.
+bool is_worse(const Stats& stats, double alpha) {
+  return (stats.median_flipped > 0 && stats.effect.p_worse < alpha) || stats.ci_worse;
+}
 
 Stats compute(const Paired& samples, Direction direction) {
   const std::vector<double> raw = log_ratios(samples);
@@ -146,6 +153,7 @@ Stats compute(const Paired& samples, Direction direction) {
     e.p_better = sure && mean_flipped < 0 ? 0 : 1;
     e.p_worse = sure && mean_flipped > 0 ? 0 : 1;
     e.ci_low = e.ci_high = std::exp(t_raw.mean) - 1;
+    s.ci_worse = sure && mean_flipped > 0;
     return s;
   }
   const boost::math::students_t dist(t_raw.df);
@@ -155,6 +163,7 @@ Stats compute(const Paired& samples, Direction direction) {
   const double q = boost::math::quantile(boost::math::complement(dist, 0.025));
   e.ci_low = std::exp(t_raw.mean - q * t_raw.se) - 1;
   e.ci_high = std::exp(t_raw.mean + q * t_raw.se) - 1;
+  s.ci_worse = direction == Direction::lower ? e.ci_low > 0 : e.ci_high < 0;
   return s;
 }
 
@@ -184,7 +193,7 @@ void decide_sequential(const Stats& stats, const Rule& rule, double alpha, Verdi
   const double m = stats.median_flipped;
   const double thr = std::log1p(rule.min_effect);
   const bool final_look = n >= rule.max_pairs;
-  worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
+  worse = is_worse(stats, alpha);
   const int first = rule.looks.empty() ? rule.max_pairs : rule.looks.front();
   const int second = rule.looks.size() > 1 ? rule.looks[1] : rule.max_pairs;
 
@@ -225,7 +234,7 @@ void decide_sprt(const Stats& stats, const Rule& rule, double alpha, Verdict& v,
   const double m = stats.median_flipped;
   const double thr = std::log1p(rule.min_effect);
   const bool final_look = n >= rule.max_pairs;
-  worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
+  worse = is_worse(stats, alpha);
   if (!final_look && n < k_sprt_first_pair) return;
 
   // Wald's boundaries assume a known sigma. A plug-in estimate from a handful of pairs is often
@@ -275,7 +284,7 @@ void decide_fixed(const Stats& stats, const Rule& rule, double alpha, Verdict& v
   const int n = stats.effect.pairs;
   const double m = stats.median_flipped;
   const double thr = std::log1p(rule.min_effect);
-  worse = (m > 0 && stats.effect.p_worse < alpha) || m > thr;
+  worse = is_worse(stats, alpha);
   if (n < rule.max_pairs) return;
   if (stats.effect.p_better < alpha && m <= -thr) {
     v.outcome = Outcome::keep;

@@ -1141,16 +1141,17 @@ json Runner::calibrate(bool refuse_broken) {
   double mde = detectable_effect(primary_sd, m_cfg.decision);
   decide::Paired prim{samples[0][m_cfg.metric.name], samples[1][m_cfg.metric.name]};
   decide::Verdict v = decide::evaluate(prim, m_cfg.metric.direction, {}, {}, m_cfg.decision);
-  double split = decide::look_alpha(m_cfg.decision, m_cfg.decision.max_pairs);
-  bool differs = std::min(primary_effect.p_better, primary_effect.p_worse) < split &&
-                 std::abs(primary_effect.change) >= m_cfg.decision.min_effect;
-  bool broken = v.outcome == decide::Outcome::keep || differs;
+  // Two copies of one commit must not differ. The bar is stricter than a keep (p < 0.005 two-sided,
+  // by at least min_effect) so that an honest but noisy harness is refused about once in 200
+  // sessions, while a real bias (a metric that depends on the worktree path) is far past it.
+  double p_differ = std::min(1.0, 2 * std::min(primary_effect.p_better, primary_effect.p_worse));
+  bool broken = p_differ < 0.005 && std::abs(primary_effect.change) >= m_cfg.decision.min_effect;
   json record = {{"type", "calibration"},       {"schema", journal::k_schema},
                  {"session", m_cfg.session},     {"at", util::utc_now_iso()},
                  {"commit", git::to_hex(m_best)}, {"pairs", m_cfg.calibration.pairs},
                  {"metric", m_cfg.metric.name},   {"metrics", metrics},
                  {"detectable_effect", mde},      {"min_effect", m_cfg.decision.min_effect},
-                 {"aa_outcome", decide::to_string(v.outcome)}, {"broken", broken}};
+                 {"aa_outcome", decide::to_string(v.outcome)}, {"p_differ", p_differ}, {"broken", broken}};
   journal::append(m_paths.journal, record);
   std::string unit = m_cfg.metric.unit.empty() ? "" : " " + m_cfg.metric.unit;
   for (const auto& [name, m] : metrics.items()) {
@@ -1168,10 +1169,10 @@ json Runner::calibrate(bool refuse_broken) {
   }
   if (broken && refuse_broken) {
     throw Error(fmt::format("calibration: the benchmark tells two copies of the same commit apart ({} {}, 95% CI {} to {}, "
-                            "A/A verdict {}): the harness is broken (does the metric depend on the worktree path or on "
+                            "p={:.2g}): the harness is broken (does the metric depend on the worktree path or on "
                             "which side runs first?); fix it before running experiments",
                             m_cfg.metric.name, pct(primary_effect.change), pct(primary_effect.ci_low),
-                            pct(primary_effect.ci_high), decide::to_string(v.outcome)));
+                            pct(primary_effect.ci_high), p_differ));
   }
   return record;
 }

@@ -89,7 +89,7 @@ TEST(VerdictE2E, NoOpsWinsAndRegressionsQueuedTogether) {
 
 TEST(VerdictE2E, CalibrationRefusesABenchmarkThatDependsOnTheWorktreePath) {
   TempDir tmp("autoresearch-verdict");
-  FixtureRepo repo(tmp.path(), "calibration:\n  on_start: true\n  pairs: 6\n");
+  FixtureRepo repo(tmp.path(), "calibration:\n  on_start: true\n  pairs: 8\n");
   // Remove the fixture's on_start: false (the later key would be a duplicate).
   std::string cfg = read_text(repo.root / "autoresearch.config.yaml");
   cfg.replace(cfg.find("calibration:\n  on_start: false\n"), std::string("calibration:\n  on_start: false\n").size(), "");

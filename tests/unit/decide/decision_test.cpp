@@ -104,6 +104,21 @@ TEST(DecisionRule, ClearLossDiscardsAtLookThreeAsRegression) {
   EXPECT_LT(run.verdict.primary.improvement, 0);
 }
 
+TEST(DecisionRule, ANoisyNoOpWithAWorseMedianIsNoEffectNotARegression) {
+  // Median 3% worse, but the pairs scatter from -3% to +19%: nothing shows the change is worse.
+  Paired p{{100, 100, 100}, {103, 119, 97}};
+  Verdict v = evaluate(p, Direction::lower, {}, {}, Rule{});
+  ASSERT_EQ(v.outcome, Outcome::discard);
+  EXPECT_GT(v.primary.change, 0.01);
+  EXPECT_LT(v.primary.ci_low, 0);
+  EXPECT_EQ(v.reason, "no effect");
+  // The same median with a tight spread is a regression.
+  Paired q{{100, 100, 100}, {103, 103.2, 102.9}};
+  Verdict w = evaluate(q, Direction::lower, {}, {}, Rule{});
+  ASSERT_EQ(w.outcome, Outcome::discard);
+  EXPECT_EQ(w.reason, "regression");
+}
+
 TEST(DecisionRule, NoOpDiscardsAsNoEffectByLookFive) {
   std::vector<double> ratios;
   for (int i = 0; i < 12; ++i) ratios.push_back(i % 2 == 0 ? 1.003 : 0.997);
