@@ -66,7 +66,7 @@ json status_json(const StatusOptions& options) {
   out["recent"] = recent;
   json ideas = json::array();
   for (const auto& idea : ideas::read_ideas(paths.ideas)) {
-    ideas.push_back({{"line", idea.line}, {"text", idea.text}, {"done", idea.done}});
+    ideas.push_back({{"line", idea.line}, {"id", idea.id}, {"text", idea.text}, {"done", idea.done}, {"marks", idea.marks}});
   }
   out["ideas"] = ideas;
   return out;
@@ -107,7 +107,9 @@ void print_status(const json& s) {
   for (const json& i : s["ideas"]) open += i["done"].get<bool>() ? 0 : 1;
   fmt::print("ideas ({} open):\n", open);
   for (const json& i : s["ideas"]) {
-    fmt::print("  {} {}\n", i["done"].get<bool>() ? "[x]" : "-", i["text"].get<std::string>());
+    std::string id = i["id"].get<std::string>();
+    fmt::print("  {} {}{}\n", i["done"].get<bool>() ? "[x]" : "-", id.empty() ? "" : "[" + id + "] ", i["text"].get<std::string>());
+    for (const json& mark : i["marks"]) fmt::print("      {}\n", mark.get<std::string>());
   }
   for (const json& w : s["warnings"]) fmt::print(stderr, "warning: {}\n", w.get<std::string>());
 }

@@ -84,7 +84,7 @@ private:
   // Returns per side the per-run medians of every metric; throws Error when a run fails.
   std::array<std::map<std::string, std::vector<double>>, 2> collect_pairs(int pairs, const std::string& what);
   json calibrate(bool refuse_broken);
-  void start_session_checks();
+  void start(bool dry);
   json run_experiment(const sources::Hypothesis& h, int id);
   void screen(const sources::Hypothesis& h, json& record);
   void build_candidate(json& record, int id);
@@ -116,7 +116,8 @@ private:
   std::string m_token;           // marks every process this run starts (see proc::kill_by_token)
   std::map<std::string, std::string> m_fingerprint[2];  // [0] base, [1] candidate
   bool m_base_tampered = false;
-  bool m_dry = false;                           // --dry-run: no journal writes, no experiments
+  bool m_dry = false;                           // dry run, calibrate, verify: no header, no experiments
+  std::optional<RunLock> m_lock;
   std::set<config::SourceKind> m_disabled;      // sources switched off for this run (plateau, exhausted)
   config::SourceKind m_last_source = config::SourceKind::queue;
   int m_since_keep = 0;                         // experiments in a row without a keep (plateau rule)
@@ -378,7 +379,8 @@ void Runner::ensure_base_built() {
 }
 
 void Runner::set_stage(int id, const std::string& title, const std::string& stage) {
-  if (m_state.contains("experiment") && m_state["experiment"].is_object()) m_state["experiment"]["stage"] = stage;
+  // id 0: work outside an experiment (base build, calibration); it must not relabel one.
+  if (id > 0 && m_state.contains("experiment") && m_state["experiment"].is_object()) m_state["experiment"]["stage"] = stage;
   m_state["updated_at"] = util::utc_now_iso();
   write_state(m_paths, m_state);
   m_progress.stage(id, title, stage);
@@ -1178,13 +1180,7 @@ json Runner::calibrate(bool refuse_broken) {
 }
 
 RunSummary Runner::calibrate_command() {
-  RunLock lock(m_paths);
-  m_dry = true;  // no header needed for a calibration record
-  m_token = proc::new_stray_token();
-  prepare();
-  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
-             {"token", m_token}, {"experiment", nullptr}};
-  write_state(m_paths, m_state);
+  start(true);  // no header needed for a calibration record
   json rec = calibrate(false);
   m_state["pid"] = nullptr;
   write_state(m_paths, m_state);
@@ -1197,13 +1193,7 @@ RunSummary Runner::calibrate_command() {
 // Re-measures the best commit against the commit the session started from, with more pairs than
 // any single experiment, and records the cumulative gain with its confidence interval.
 RunSummary Runner::verify_command(int pairs) {
-  RunLock lock(m_paths);
-  m_dry = true;
-  m_token = proc::new_stray_token();
-  prepare();
-  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
-             {"token", m_token}, {"experiment", nullptr}};
-  write_state(m_paths, m_state);
+  start(true);
   if (m_view.start_commit.empty()) throw Error("verify: the session has no start commit yet; run experiments first");
   git_oid start = git::from_hex(m_view.start_commit);
   if (git_oid_equal(&start, &m_best) != 0) throw Error("verify: nothing was kept yet; the best commit is the start commit");
@@ -1259,13 +1249,7 @@ RunSummary Runner::verify_command(int pairs) {
 // the best commit as it is, and the benchmark prints the primary metric (and guards); nothing is
 // recorded. The branch and worktrees it creates are the session's own and are reused by `run`.
 RunSummary Runner::dry_run() {
-  RunLock lock(m_paths);
-  m_dry = true;
-  m_token = proc::new_stray_token();
-  prepare();
-  m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
-             {"token", m_token}, {"experiment", nullptr}};
-  write_state(m_paths, m_state);
+  start(true);
   RunSummary summary;
   try {
     ensure_base_built();
@@ -1318,10 +1302,12 @@ RunSummary Runner::dry_run() {
   return summary;
 }
 
-RunSummary Runner::run(bool once) {
-  RunLock lock(m_paths);
-  if (!lock.taken_over().empty()) {
-    m_progress.note(fmt::format("warning: took over the lock of a run that is no longer running ({})", lock.taken_over()));
+// What every command that uses the worktrees does first: take the lock, stop what a killed
+// predecessor left running, repair and open the session, and say in the state file who is here.
+void Runner::start(bool dry) {
+  m_lock.emplace(m_paths);
+  if (!m_lock->taken_over().empty()) {
+    m_progress.note(fmt::format("warning: took over the lock of a run that is no longer running ({})", m_lock->taken_over()));
   }
   if (const char* fault = std::getenv("AUTORESEARCH_FAULT")) {
     std::string f = fault;
@@ -1331,20 +1317,26 @@ RunSummary Runner::run(bool once) {
   }
   // Processes a killed predecessor left behind (its token is in the state file) go first, before
   // the worktrees they may still be writing to are repaired.
-  if (std::optional<json> old = read_state(m_paths)) {
-    std::string old_token = old->value("token", "");
+  std::optional<json> old_state = read_state(m_paths);
+  if (old_state) {
+    std::string old_token = old_state->value("token", "");
     if (!old_token.empty()) {
       int killed = proc::kill_by_token(old_token);
       if (killed > 0) m_progress.note(fmt::format("warning: stopped {} process(es) left by the previous run", killed));
     }
   }
   m_token = proc::new_stray_token();
+  m_dry = dry;
   prepare();
-  std::optional<json> old_state = read_state(m_paths);
+  // An unfinished experiment stays named until run() records it; the token must be on disk before
+  // any child can carry it.
   m_state = {{"pid", static_cast<long>(::getpid())}, {"session", m_cfg.session}, {"started_at", util::utc_now_iso()},
-             {"token", m_token}, {"experiment", old_state ? (*old_state).value("experiment", json()) : json()}};
-  // The token must be on disk before any child can carry it.
+             {"token", m_token}, {"experiment", old_state ? old_state->value("experiment", json()) : json()}};
   write_state(m_paths, m_state);
+}
+
+RunSummary Runner::run(bool once) {
+  start(false);
   recover_unfinished();
   m_state["experiment"] = nullptr;
   write_state(m_paths, m_state);
