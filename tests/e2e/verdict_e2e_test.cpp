@@ -152,5 +152,36 @@ TEST(VerdictE2E, CalibrationRecordsNoiseAndVerifyMeasuresTheCumulativeGain) {
   EXPECT_NE(md.find("Noise (A/A calibration"), std::string::npos);
 }
 
+TEST(VerdictE2E, AConfirmMetricThatDoesNotMoveBlocksAKeep) {
+  TempDir tmp("autoresearch-verdict");
+  // The benchmark also runs the workload at a second scale, which big.txt slows down.
+  FixtureRepo repo(tmp.path(), "confirm:\n  - name: score_big\n    direction: lower\n");
+  write_text(repo.root / "big.txt", "1.0\n");
+  std::string bench = read_text(repo.root / "bench.sh");
+  bench += "awk -v a=\"$(cat speed.txt)\" -v c=\"$(cat big.txt)\" -v s=\"$(cat \"$COUNTER\")\" 'BEGIN{srand(s+7); "
+           "printf \"METRIC score_big=%.5f\\n\", 1000*a*c*(1+0.01*(rand()-0.5))}'\n";
+  write_text(repo.root / "bench.sh", bench);
+  git(repo.root, "add -A");
+  git(repo.root, "commit -q -m confirm");
+  // Faster at the small scale only: the big scale gets 12.5% slower (0.9 x 1.25).
+  repo.queue_raw("01-small-only.patch",
+                 "Title: faster at small scale only\n\ndiff --git a/speed.txt b/speed.txt\n--- a/speed.txt\n+++ b/speed.txt\n"
+                 "@@ -1 +1 @@\n-1.0\n+0.9\ndiff --git a/big.txt b/big.txt\n--- a/big.txt\n+++ b/big.txt\n"
+                 "@@ -1 +1 @@\n-1.0\n+1.25\n");
+  repo.queue_raw("02-both.patch",
+                 "Title: faster at both scales\n\ndiff --git a/speed.txt b/speed.txt\n--- a/speed.txt\n+++ b/speed.txt\n"
+                 "@@ -1 +1 @@\n-1.0\n+0.9\n");
+  git(repo.root, "add -A");
+  git(repo.root, "commit -q -m queue");
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> r = repo.records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_NE(r[0]["status"], "keep") << r[0].dump();
+  EXPECT_NE(r[0]["reason"].get<std::string>().find("confirm score_big"), std::string::npos) << r[0]["reason"];
+  EXPECT_EQ(r[1]["status"], "keep") << r[1].dump();
+  EXPECT_TRUE(r[1]["confirms"].contains("score_big")) << r[1].dump();
+}
+
 } // namespace
 } // namespace ar::test
