@@ -42,7 +42,11 @@ constexpr std::uintmax_t k_max_patch_bytes = 100u << 20;
 
 // Thrown inside an experiment when a child was stopped by an interrupt; the experiment catches
 // it, records `interrupted`, restores the worktree and turns it into ar::Interrupted.
-struct StageInterrupted {};
+// It is an ar::Interrupted, so one that escapes an outer stage (a hook, a calibration build) still
+// ends the run with exit 130.
+struct StageInterrupted : Interrupted {
+  StageInterrupted() : Interrupted("interrupted by a signal; the running command was stopped") {}
+};
 
 // Ends an experiment early with a status (crash, timeout, checks_failed, ...).
 struct ExperimentEnd {
