@@ -280,6 +280,39 @@ std::string render_report(const journal::SessionView& view, const config::Config
     out += "_No secondary metrics recorded._\n\n";
   }
 
+  // What a reviewer checks before trusting the numbers: every kept change passed the gates, stayed
+  // within its guards, and nothing touched what defines the experiment.
+  out += "## Safety\n\n";
+  int measured = 0, tampering = 0, protected_rejects = 0;
+  for (const json& r : view.experiments) {
+    if (has_metric(r)) ++measured;
+    std::string reason = r.value("reason", "");
+    if (reason.rfind("tampering:", 0) == 0) ++tampering;
+    if (r.value("status", "") == "rejected" && reason.find("protected") != std::string::npos) ++protected_rejects;
+  }
+  out += fmt::format("- Gates: all {} measured experiments passed every gate before a single benchmark run (an "
+                     "experiment whose gate fails is never measured).\n", measured);
+  for (const auto& g : cfg.guards) {
+    std::string worst;
+    double worst_effect = -1e9;
+    for (size_t i : view.kept) {
+      const json& r = view.experiments[i];
+      if (!r.contains("guards") || !r["guards"].contains(g.name)) continue;
+      double e = r["guards"][g.name].value("effect", 0.0);
+      double worsening = g.direction == decide::Direction::lower ? e : -e;
+      if (worsening > worst_effect) {
+        worst_effect = worsening;
+        worst = fmt::format("experiment {}: {}", r.value("id", 0), effect_ci(json{{"metric", r["guards"][g.name]}}));
+      }
+    }
+    out += worst.empty() ? fmt::format("- Guard `{}`: no kept change to check.\n", g.name)
+                         : fmt::format("- Guard `{}` (tolerance {:.0f}%): every kept change within it; the largest "
+                                       "move was {}.\n", g.name, g.tolerance * 100, worst);
+  }
+  out += fmt::format("- Protected paths: {} patch(es) rejected for touching them; {} experiment(s) caught changing the "
+                     "tracked tree or a protected file while running (rejected as tampering).\n\n",
+                     protected_rejects, tampering);
+
   const decide::Rule& rule = cfg.decision;
   out += "## Methodology\n\n";
   if (view.last_calibration) {
