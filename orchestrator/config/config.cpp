@@ -507,6 +507,18 @@ void read_sweeps(const Reader& r, const Entry& entry, std::vector<Sweep>& out) {
                                     quote_value(sweep.name), it->second));
     }
     sweep.file = r.required_string(s, "file");
+    {
+      // The file is edited inside the candidate worktree: it must stay inside it.
+      const Entry& file = entry_of(s, "file");
+      std::filesystem::path fp(sweep.file);
+      bool escapes = fp.is_absolute();
+      for (const auto& part : fp) escapes = escapes || part == "..";
+      std::string first = fp.empty() ? "" : fp.begin()->string();
+      if (escapes || first == ".git" || first == ".autoresearch") {
+        r.fail(file.line, fmt::format("{}: {} must be a path inside the repository (no absolute path, no \"..\", "
+                                      "not in .git/ or .autoresearch/)", file.key, quote_value(sweep.file)));
+      }
+    }
     sweep.pattern = r.required_string(s, "pattern");
     const Entry& pattern = entry_of(s, "pattern");
     try {
@@ -686,6 +698,11 @@ Config load(const std::filesystem::path& path) {
       const Section c = r.section(item.value, item.key, item.line, {"name", "direction"});
       decide::ConfirmSpec spec;
       spec.name = r.required_string(c, "name");
+      const Entry& name = entry_of(c, "name");
+      check_metric_name(r, name, spec.name);
+      for (const auto& other : config.confirms) {
+        if (other.name == spec.name) r.fail(name.line, fmt::format("{}: duplicate confirm metric {}", name.key, quote_value(spec.name)));
+      }
       if (const Entry* d = c.find("direction")) spec.direction = r.direction(*d);
       config.confirms.push_back(spec);
     }

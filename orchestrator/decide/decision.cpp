@@ -1,5 +1,7 @@
 #include "decide/decision.hpp"
 
+#include "util/format.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -298,7 +300,6 @@ void decide_fixed(const Stats& stats, const Rule& rule, double alpha, Verdict& v
   }
 }
 
-std::string percent(double fraction) { return fmt::format("{:+.1f}%", fraction * 100); }
 
 } // namespace
 
@@ -398,7 +399,7 @@ Verdict evaluate(const Paired& primary, Direction direction,
                         : (final_look ? Outcome::inconclusive : Outcome::undecided);
     v.reason = fmt::format("confirm {} did not move with the primary (median improvement {}, "
                            "p_worse {:.2g})",
-                           c.name, percent(e.improvement), e.p_worse);
+                           c.name, util::pct(e.improvement), e.p_worse);
   }
   return v;
 }

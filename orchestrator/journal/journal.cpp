@@ -58,12 +58,23 @@ void validate(const json& record, const fs::path& path, int line_no) {
   require("status", json::value_t::string, "a string");
   std::string status = record["status"];
   if (!is_status(status)) fail(fmt::format("unknown status \"{}\"", status));
-  for (const char* key : {"patch_sha256", "key", "title", "commit", "reason"}) {
+  for (const char* key : {"patch_sha256", "key", "diff_sha256", "title", "hypothesis", "mechanism", "idea", "commit",
+                          "reason", "patch_file"}) {
     if (record.contains(key) && !record[key].is_string()) fail(fmt::format("field \"{}\" must be a string", key));
   }
-  if (record.contains("metric") && !record["metric"].is_object() && !record["metric"].is_null()) {
-    fail("field \"metric\" must be an object");
+  for (const char* key : {"source", "asi", "guards", "metrics", "durations", "decision"}) {
+    if (record.contains(key) && !record[key].is_object() && !record[key].is_null()) {
+      fail(fmt::format("field \"{}\" must be an object", key));
+    }
   }
+  if (record.contains("metric") && !record["metric"].is_null()) {
+    const json& m = record["metric"];
+    if (!m.is_object()) fail("field \"metric\" must be an object");
+    for (const char* key : {"effect", "ci_low", "ci_high", "p", "base_median", "candidate_median", "improvement"}) {
+      if (m.contains(key) && !m[key].is_number()) fail(fmt::format("field \"metric.{}\" must be a number", key));
+    }
+  }
+  if (record.contains("pairs") && !record["pairs"].is_number_integer()) fail("field \"pairs\" must be an integer");
 }
 
 } // namespace

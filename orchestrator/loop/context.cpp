@@ -2,6 +2,8 @@
 
 #include "report/report.hpp"
 
+#include "util/format.hpp"
+
 #include <fmt/format.h>
 
 namespace ar::loop {
@@ -10,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string pct(double f) { return fmt::format("{:+.1f}%", f * 100.0); }
+using util::pct;
 
 } // namespace
 
@@ -101,8 +103,8 @@ std::string context_markdown(const json& c) {
   if (c["recent_experiments"].empty()) out += "_None yet._\n";
   for (const json& r : c["recent_experiments"]) {
     out += fmt::format("- #{} {} — {}{}{}\n", r.value("id", 0), r.value("title", ""), r.value("status", ""),
-                       r.contains("effect") ? fmt::format(", {} (95% CI {} to {})", pct(r.value("effect", 0.0)),
-                                                         pct(r.value("ci_low", 0.0)), pct(r.value("ci_high", 0.0)))
+                       r.contains("effect") ? ", " + util::effect_with_ci(r.value("effect", 0.0), r.value("ci_low", 0.0),
+                                                                              r.value("ci_high", 0.0))
                                             : "",
                        r.value("mechanism", "").empty() ? "" : "; mechanism: " + r.value("mechanism", ""));
   }

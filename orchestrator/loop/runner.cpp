@@ -29,6 +29,8 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "util/format.hpp"
+
 #include <fmt/format.h>
 
 namespace ar::loop {
@@ -54,7 +56,7 @@ struct ExperimentEnd {
   std::string reason;
 };
 
-std::string pct(double fraction) { return fmt::format("{:+.1f}%", fraction * 100.0); }
+using util::pct;
 
 std::string short_hex(const git_oid& oid) { return git::to_hex(oid).substr(0, 12); }
 
@@ -122,6 +124,7 @@ private:
   bool m_base_tampered = false;
   bool m_dry = false;                           // dry run, calibrate, verify: no header, no experiments
   std::optional<RunLock> m_lock;
+  fs::path m_run_log;                           // log of work outside experiments, one per invocation
   std::set<config::SourceKind> m_disabled;      // sources switched off for this run (plateau, exhausted)
   config::SourceKind m_last_source = config::SourceKind::queue;
   int m_since_keep = 0;                         // experiments in a row without a keep (plateau rule)
@@ -321,6 +324,7 @@ void Runner::recover_unfinished() {
                  {"source", e.value("source", json::object())}, {"title", e.value("title", "")},
                  {"hypothesis", e.value("hypothesis", "")}, {"mechanism", e.value("mechanism", "")},
                  {"idea", e.value("idea", "")}, {"patch_sha256", e.value("patch_sha256", "")},
+                 {"key", e.value("key", e.value("patch_sha256", ""))},
                  {"base_commit", e.value("base_commit", "")}, {"status", "interrupted"},
                  {"reason", fmt::format("found unfinished at stage \"{}\" (the previous run stopped)",
                                         e.value("stage", "?"))}};
@@ -335,7 +339,8 @@ proc::Result Runner::run_command(const std::string& command, const fs::path& cwd
                                  const std::string& label, metrics::MetricScanner* scanner,
                                  const std::vector<std::pair<std::string, std::string>>& extra_env,
                                  const fs::path& stdin_path) {
-  fs::path log = m_paths.logs / fmt::format("{:04d}.log", id);
+  // Work outside an experiment (base builds, calibration, verify) logs to this run's own file.
+  fs::path log = id > 0 ? m_paths.logs / fmt::format("{:04d}.log", id) : m_run_log;
   {
     std::ofstream out(log, std::ios::app);
     out << fmt::format("==> {} [{}] $ {}\n", util::utc_now_iso(), label, command);
@@ -377,7 +382,7 @@ void Runner::ensure_base_built() {
                                "build base " + best.substr(0, 12), nullptr);
   if (!r.ok()) {
     throw Error(fmt::format("the build of the best commit {} failed in {} ({}); see {}:\n{}", best.substr(0, 12),
-                            m_base->path().string(), r.describe(), (m_paths.logs / "0000.log").string(), r.tail));
+                            m_base->path().string(), r.describe(), m_run_log.string(), r.tail));
   }
   m_base_built = best;
 }
@@ -555,11 +560,6 @@ std::optional<sources::Hypothesis> Runner::next_from_proposer(int id) {
       }
     }
   }
-  m_proposer_idle = h.asi.contains("end_status") ? m_proposer_idle + 1 : 0;
-  if (m_proposer_idle >= 2) {
-    m_progress.note("the proposer produced nothing usable twice in a row: it is off for the rest of this run");
-    m_disabled.insert(config::SourceKind::proposer);
-  }
   return h;
 }
 
@@ -691,6 +691,7 @@ void Runner::screen(const sources::Hypothesis& h, json& record) {
   }
   if (h.asi.value("duplicate", false)) {
     for (const json& r : m_view.experiments) {
+      if (r.value("status", "") == "interrupted") continue;
       if (r.value("patch_sha256", "") == h.patch_sha256 || r.value("id", 0) == h.asi.value("duplicate_of", -1)) {
         throw ExperimentEnd{"rejected", fmt::format("duplicate of experiment {} ({})", r.value("id", 0),
                                                     r.value("source", json::object()).value("file", "?"))};
@@ -1066,7 +1067,7 @@ std::array<std::map<std::string, std::vector<double>>, 2> Runner::collect_pairs(
       }
     }
   } catch (const ExperimentEnd& end) {
-    throw Error(fmt::format("{}: {} ({}); see {}", what, end.reason, end.status, (m_paths.logs / "0000.log").string()));
+    throw Error(fmt::format("{}: {} ({}); see {}", what, end.reason, end.status, m_run_log.string()));
   } catch (const StageInterrupted&) {
     throw Interrupted(what + " interrupted");
   }
@@ -1112,7 +1113,15 @@ json Runner::calibrate(bool refuse_broken) {
                                  "calibration build candidate", nullptr);
     if (!b.ok()) throw Error(fmt::format("calibration: the build failed in the candidate worktree: {}", b.describe()));
   }
-  auto samples = collect_pairs(m_cfg.calibration.pairs, "calibration");
+  std::array<std::map<std::string, std::vector<double>>, 2> samples;
+  try {
+    samples = collect_pairs(m_cfg.calibration.pairs, "calibration");
+  } catch (...) {
+    m_cand->reset_hard_clean(m_best);
+    if (m_base_tampered) m_base->reset_hard_clean(m_best);
+    m_base_tampered = false;
+    throw;
+  }
   m_cand->reset_hard_clean(m_best);
   json metrics = json::object();
   double primary_sd = 0;
@@ -1145,8 +1154,6 @@ json Runner::calibrate(bool refuse_broken) {
     metrics[name] = m;
   }
   double mde = detectable_effect(primary_sd, m_cfg.decision);
-  decide::Paired prim{samples[0][m_cfg.metric.name], samples[1][m_cfg.metric.name]};
-  decide::Verdict v = decide::evaluate(prim, m_cfg.metric.direction, {}, {}, m_cfg.decision);
   // Two copies of one commit must not differ. The bar is stricter than a keep (p < 0.005 two-sided,
   // by at least min_effect) so that an honest but noisy harness is refused about once in 200
   // sessions, while a real bias (a metric that depends on the worktree path) is far past it.
@@ -1157,7 +1164,7 @@ json Runner::calibrate(bool refuse_broken) {
                  {"commit", git::to_hex(m_best)}, {"pairs", m_cfg.calibration.pairs},
                  {"metric", m_cfg.metric.name},   {"metrics", metrics},
                  {"detectable_effect", mde},      {"min_effect", m_cfg.decision.min_effect},
-                 {"aa_outcome", decide::to_string(v.outcome)}, {"p_differ", p_differ}, {"broken", broken}};
+                 {"p_differ", p_differ}, {"broken", broken}};
   journal::append(m_paths.journal, record);
   std::string unit = m_cfg.metric.unit.empty() ? "" : " " + m_cfg.metric.unit;
   for (const auto& [name, m] : metrics.items()) {
@@ -1189,8 +1196,9 @@ RunSummary Runner::calibrate_command() {
   m_state["pid"] = nullptr;
   write_state(m_paths, m_state);
   RunSummary s;
-  s.stop_reason = rec["broken"].get<bool>() ? "calibration: the harness is broken (see above); `run` will refuse to start"
-                                            : "calibration recorded in results.jsonl";
+  s.stop_reason = rec["broken"].get<bool>()
+                      ? "calibration: the harness is broken (see above); `run` calibrates again and refuses to start until it passes"
+                      : "calibration recorded in results.jsonl";
   return s;
 }
 
@@ -1237,9 +1245,12 @@ RunSummary Runner::verify_command(int pairs) {
     journal::append(m_paths.journal, record);
   } catch (...) {
     m_base->reset_hard_clean(m_best);
+    m_cand->reset_hard_clean(m_best);
+    m_base_built.clear();
     throw;
   }
   m_base->reset_hard_clean(m_best);
+  m_cand->reset_hard_clean(m_best);
   m_base_built.clear();
   m_state["pid"] = nullptr;
   write_state(m_paths, m_state);
@@ -1331,6 +1342,9 @@ void Runner::start(bool dry) {
   }
   m_token = proc::new_stray_token();
   m_dry = dry;
+  std::string stamp = util::utc_now_iso();
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  m_run_log = m_paths.logs / fmt::format("run-{}-{}.log", stamp, ::getpid());
   prepare();
   // An unfinished experiment stays named until run() records it; the token must be on disk before
   // any child can carry it.
@@ -1347,7 +1361,9 @@ RunSummary Runner::run(bool once) {
   report::write_dead_ends(m_view, m_cfg, m_paths.reports);
   // A new session first measures its own noise, and refuses a harness that tells two copies of
   // the same commit apart.
-  if (m_cfg.calibration.on_start && !m_view.last_calibration) {
+  // A harness found broken is measured again on every start until it passes.
+  bool calibrated_ok = m_view.last_calibration && !m_view.last_calibration->value("broken", false);
+  if (m_cfg.calibration.on_start && !calibrated_ok) {
     calibrate(true);
     reload_view();
   }
@@ -1392,6 +1408,15 @@ RunSummary Runner::run(bool once) {
                    (status == "rejected" && h->source == "proposer");
     m_consecutive_failures = failure ? m_consecutive_failures + 1 : 0;
     m_since_keep = status == "keep" ? 0 : m_since_keep + 1;
+    // A proposer that only produces nothing, repeats, or breaks the rules is switched off rather
+    // than asked all night.
+    if (h->source == "proposer") {
+      m_proposer_idle = status == "rejected" || status == "timeout" ? m_proposer_idle + 1 : 0;
+      if (m_proposer_idle >= 3) {
+        m_progress.note("the proposer produced nothing usable three times in a row: it is off for the rest of this run");
+        m_disabled.insert(config::SourceKind::proposer);
+      }
+    }
     reload_view();
     report::write_dead_ends(m_view, m_cfg, m_paths.reports);
     mark_idea(record);
@@ -1431,7 +1456,7 @@ RunSummary Runner::run(bool once) {
 std::string effect_text(const json& metric) {
   double e = metric.value("effect", 0.0);
   if (!metric.contains("ci_low")) return pct(e);
-  return fmt::format("{} (95% CI {} to {})", pct(e), pct(metric.value("ci_low", 0.0)), pct(metric.value("ci_high", 0.0)));
+  return util::effect_with_ci(e, metric.value("ci_low", 0.0), metric.value("ci_high", 0.0));
 }
 
 RunSummary run(const RunOptions& options, Progress& progress) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/format.hpp"
+
 #include <fmt/format.h>
 
 namespace ar::report {
@@ -13,7 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string pct(double fraction) { return fmt::format("{:+.1f}%", fraction * 100.0); }
+using util::pct;
 
 std::string num(double v) { return fmt::format("{:.4g}", v); }
 

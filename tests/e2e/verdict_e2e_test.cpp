@@ -111,6 +111,11 @@ TEST(VerdictE2E, CalibrationRefusesABenchmarkThatDependsOnTheWorktreePath) {
   ASSERT_EQ(cal.size(), 1u);
   EXPECT_TRUE(cal[0]["broken"].get<bool>());
   EXPECT_NEAR(cal[0]["metrics"]["score"]["effect"].get<double>(), 0.05, 0.02);
+  // The refusal holds: the next run calibrates again and refuses again.
+  CliResult again = run_cli(repo.root, "run");
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_TRUE(repo.records().empty());
+  EXPECT_EQ(lines_of_type(repo.root / "results.jsonl", "calibration").size(), 2u);
 }
 
 TEST(VerdictE2E, CalibrationRecordsNoiseAndVerifyMeasuresTheCumulativeGain) {
@@ -181,6 +186,31 @@ TEST(VerdictE2E, AConfirmMetricThatDoesNotMoveBlocksAKeep) {
   EXPECT_NE(r[0]["reason"].get<std::string>().find("confirm score_big"), std::string::npos) << r[0]["reason"];
   EXPECT_EQ(r[1]["status"], "keep") << r[1].dump();
   EXPECT_TRUE(r[1]["confirms"].contains("score_big")) << r[1].dump();
+}
+
+} // namespace
+} // namespace ar::test
+
+namespace ar::test {
+namespace {
+
+TEST(SweepRetryE2E, AnInterruptedSweepPointCountsAgainstRetryInterrupted) {
+  TempDir tmp("autoresearch-verdict");
+  FixtureRepo repo(tmp.path(), "sources:\n  sweeps:\n    - {name: speed, file: speed.txt, pattern: '^(\\S+)', values: ['0.9']}\n"
+                               "limits:\n  retry_interrupted: 0\n");
+  // Killed in the middle of the sweep point's measurement...
+  std::string out;
+  int rc = shell("cd " + shell_quote(repo.root.string()) + " && AUTORESEARCH_FAULT=pair " +
+                     shell_quote(AUTORESEARCH_BINARY) + " run",
+                 &out);
+  ASSERT_NE(rc, 0) << out;
+  // ...the next run records it as interrupted once and, with no retries allowed, does not run it again.
+  CliResult again = run_cli(repo.root, "run");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  std::vector<json> r = repo.records();
+  ASSERT_EQ(r.size(), 1u) << again.output;
+  EXPECT_EQ(r[0]["status"], "interrupted");
+  EXPECT_EQ(r[0]["key"], "sweep:speed=0.9");
 }
 
 } // namespace

@@ -450,6 +450,9 @@ TEST_F(ConfigErrors, SweepsAndSourcesAreValidated) {
             at(7, "sources.sweeps[0].pattern: needs exactly one capture group, has 2"));
   EXPECT_EQ(error_for(k_minimal + "sources:\n  sweeps:\n    - {name: n, file: a.c, pattern: 'x (\\d+)', values: []}\n"),
             at(7, "sources.sweeps[0].values: must list at least one value"));
+  EXPECT_EQ(error_for(k_minimal + "sources:\n  sweeps:\n    - {name: n, file: ../x.c, pattern: 'x (\\d+)', values: [1]}\n"),
+            at(7, "sources.sweeps[0].file: \"../x.c\" must be a path inside the repository (no absolute path, no \"..\", "
+                  "not in .git/ or .autoresearch/)"));
   EXPECT_EQ(error_for(k_minimal + "sources:\n  order: [queue, agent]\n"),
             at(6, "sources.order[1]: expected queue, sweeps or proposer, got \"agent\""));
   EXPECT_EQ(error_for(k_minimal + "sources:\n  proposer:\n    comand: x\n"),
