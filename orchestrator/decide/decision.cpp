@@ -188,11 +188,27 @@ int previous_look(const Rule& rule, int pairs) {
   return previous;
 }
 
+// The test-based verdict shared by the sequential rule (from its second look) and the fixed rule:
+// keep when significant and the median beats min_effect, discard below half of it, and at the
+// last look anything else is inconclusive.
+void apply_thresholds(const Stats& stats, double alpha, double thr, bool worse, bool final_look, Verdict& v) {
+  const double m = stats.median_flipped;
+  if (stats.effect.p_better < alpha && m <= -thr) {
+    v.outcome = Outcome::keep;
+    v.reason = "improved";
+  } else if (m > -thr / 2) {
+    v.outcome = Outcome::discard;
+    v.reason = worse ? "regression" : "no effect";
+  } else if (final_look) {
+    v.outcome = Outcome::inconclusive;
+    v.reason = fmt::format("undecided after {} pairs", stats.effect.pairs);
+  }
+}
+
 // The sequential rule's primary verdict (guards and confirms come later).
 void decide_sequential(const Stats& stats, const Rule& rule, double alpha, Verdict& v,
                        bool& worse) {
   const int n = stats.effect.pairs;
-  const double m = stats.median_flipped;
   const double thr = std::log1p(rule.min_effect);
   const bool final_look = n >= rule.max_pairs;
   worse = is_worse(stats, alpha);
@@ -218,16 +234,7 @@ void decide_sequential(const Stats& stats, const Rule& rule, double alpha, Verdi
     }
     return;
   }
-  if (stats.effect.p_better < alpha && m <= -thr) {
-    v.outcome = Outcome::keep;
-    v.reason = "improved";
-  } else if (m > -thr / 2) {
-    v.outcome = Outcome::discard;
-    v.reason = worse ? "regression" : "no effect";
-  } else if (final_look) {
-    v.outcome = Outcome::inconclusive;
-    v.reason = fmt::format("undecided after {} pairs", n);
-  }
+  apply_thresholds(stats, alpha, thr, worse, final_look, v);
 }
 
 // Wald's SPRT of mean d = 0 against mean d = -ln(1 + min_effect), with a robust plug-in sigma.
@@ -284,20 +291,10 @@ void decide_sprt(const Stats& stats, const Rule& rule, double alpha, Verdict& v,
 
 void decide_fixed(const Stats& stats, const Rule& rule, double alpha, Verdict& v, bool& worse) {
   const int n = stats.effect.pairs;
-  const double m = stats.median_flipped;
   const double thr = std::log1p(rule.min_effect);
   worse = is_worse(stats, alpha);
   if (n < rule.max_pairs) return;
-  if (stats.effect.p_better < alpha && m <= -thr) {
-    v.outcome = Outcome::keep;
-    v.reason = "improved";
-  } else if (m > -thr / 2) {
-    v.outcome = Outcome::discard;
-    v.reason = worse ? "regression" : "no effect";
-  } else {
-    v.outcome = Outcome::inconclusive;
-    v.reason = fmt::format("undecided after {} pairs", n);
-  }
+  apply_thresholds(stats, alpha, thr, worse, true, v);
 }
 
 

@@ -78,12 +78,6 @@ Repository Repository::discover(const fs::path& path) {
   return Repository(std::move(owned));
 }
 
-Repository Repository::open_exact(const fs::path& path) {
-  git_repository* repo = nullptr;
-  check_git(git_repository_open(&repo, path.c_str()), fmt::format("open {}", path.string()));
-  return Repository(RepoPtr(repo));
-}
-
 fs::path Repository::workdir() const {
   const char* wd = git_repository_workdir(m_repo.get());
   return wd != nullptr ? fs::path(wd) : fs::path();
@@ -103,13 +97,6 @@ std::optional<git_oid> Repository::resolve(const std::string& ref_name) const {
   if (rc == GIT_ENOTFOUND) return std::nullopt;
   check_git(rc, fmt::format("resolve {}", ref_name));
   return oid;
-}
-
-bool Repository::commit_exists(const git_oid& oid) const {
-  git_commit* c = nullptr;
-  if (git_commit_lookup(&c, m_repo.get(), &oid) < 0) return false;
-  git_commit_free(c);
-  return true;
 }
 
 void Repository::set_ref(const std::string& ref_name, const git_oid& oid, const std::string& log_message) {

@@ -60,7 +60,6 @@ public:
   // Opens the repository containing `path` (searching upwards). Throws GitError with a message
   // that says what to do for a bare repository.
   static Repository discover(const std::filesystem::path& path);
-  static Repository open_exact(const std::filesystem::path& path);
 
   git_repository* get() const { return m_repo.get(); }
   std::filesystem::path workdir() const;
@@ -71,7 +70,6 @@ public:
   bool head_detached() const;
   bool is_shallow() const;
   std::optional<git_oid> resolve(const std::string& ref_name) const;  // refs/heads/x, HEAD, ...
-  bool commit_exists(const git_oid& oid) const;
   void set_ref(const std::string& ref_name, const git_oid& oid, const std::string& log_message);
   void delete_ref(const std::string& ref_name);
 

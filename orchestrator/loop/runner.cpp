@@ -759,7 +759,7 @@ std::map<std::string, double> Runner::bench_run(int side, const std::string& lab
   for (const auto& rej : scanner.rejected()) {
     std::string w = fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
     if (warnings.size() < 20) warnings.push_back(w);
-    m_progress.note(fmt::format("warning: experiment {}: {}", id, w));
+    m_progress.note(id > 0 ? fmt::format("warning: experiment {}: {}", id, w) : "warning: " + w);
   }
   std::string who = side == 0 ? "base (best commit)" : "candidate";
   if (r.ending == proc::Ending::timed_out) {
@@ -1282,21 +1282,20 @@ RunSummary Runner::dry_run() {
     }
     std::map<std::string, std::vector<double>> values;
     const int runs = std::max(3, m_cfg.benchmark.warmup + 3);
+    // The same run and checks as in an experiment (required metrics present and positive, no
+    // tampering), so a config that passes here does not crash every experiment.
+    json scratch = json::object();
+    json warnings = json::array();
+    double seconds = 0;
+    m_fingerprint[0] = m_base->fingerprint(m_cfg.protected_paths);
     for (int i = 0; i < runs; ++i) {
       set_stage(0, "dry run", fmt::format("benchmark {}/{}", i + 1, runs));
-      metrics::MetricScanner scanner;
-      proc::Result r = run_command(m_cfg.benchmark.command, m_paths.in_worktree(m_base->path()), m_cfg.benchmark.timeout,
-                                   0, fmt::format("dry-run benchmark {}", i + 1), &scanner);
-      if (!r.ok()) throw Error(fmt::format("dry run: the benchmark {} on the best commit\n{}", r.describe(), r.tail));
-      for (const auto& rej : scanner.rejected()) {
-        m_progress.note(fmt::format("warning: benchmark output line {}: rejected METRIC line \"{}\": {}", rej.line, rej.text, rej.why));
-      }
-      std::map<std::string, double> medians = scanner.medians();
-      if (medians.count(m_cfg.metric.name) == 0) {
-        throw Error(fmt::format("dry run: the benchmark printed no METRIC {} (the primary metric)", m_cfg.metric.name));
-      }
-      for (const auto& g : m_cfg.guards) {
-        if (medians.count(g.name) == 0) throw Error(fmt::format("dry run: the benchmark printed no METRIC {} (a guard)", g.name));
+      std::map<std::string, double> medians;
+      try {
+        medians = bench_run(0, fmt::format("dry-run benchmark {}", i + 1), 0, scratch, warnings, seconds);
+      } catch (const ExperimentEnd& end) {
+        throw Error(fmt::format("dry run: {} ({}); see {}\n{}", end.reason, end.status, m_run_log.string(),
+                                scratch.value("benchmark_tail", "")));
       }
       if (i >= m_cfg.benchmark.warmup) {
         for (const auto& [name, v] : medians) values[name].push_back(v);
