@@ -23,6 +23,7 @@ struct RunCliOptions {
   bool once = false;
   bool dry_run = false;
   bool stop_on_hangup = false;
+  std::string fault;  // tests: util::FaultPlan text
 };
 int run_run(const RunCliOptions& options);
 void setup_run(CLI::App& app, int& exit_code);

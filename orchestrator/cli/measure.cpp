@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
-#include "loop/runner.hpp"
+#include "app/app.hpp"
+#include "app/console_progress.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
@@ -10,12 +11,12 @@ namespace ar::cli {
 
 int run_measure(const MeasureOptions& options) {
   install_interrupt_handlers(false);
-  loop::ConsoleProgress progress;
-  loop::RunOptions ro;
+  app::ConsoleProgress progress;
+  app::Options ro;
   ro.config_path = options.config;
-  ro.mode = options.verify ? loop::RunMode::verify : loop::RunMode::calibrate;
+  ro.mode = options.verify ? app::Mode::verify : app::Mode::calibrate;
   ro.pairs = options.pairs;
-  loop::RunSummary summary = loop::run(ro, progress);
+  app::Summary summary = app::run(ro, progress);
   progress.note(summary.stop_reason);
   return k_exit_ok;
 }

@@ -3,7 +3,7 @@
 #include "config/config.hpp"
 #include "git/git.hpp"
 #include "journal/journal.hpp"
-#include "loop/paths.hpp"
+#include "session/paths.hpp"
 #include "report/report.hpp"
 #include "util/error.hpp"
 
@@ -16,7 +16,7 @@ namespace ar::cli {
 int run_report(const ReportOptions& options) {
   config::Config cfg = config::load(options.config);
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
-  loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
+  session::Paths paths = session::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
   journal::Journal j = journal::load(paths.journal, warnings, false);
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);

@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
-#include "loop/runner.hpp"
+#include "app/app.hpp"
+#include "app/console_progress.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
@@ -12,12 +13,13 @@ namespace ar::cli {
 
 int run_run(const RunCliOptions& options) {
   install_interrupt_handlers(options.stop_on_hangup);
-  loop::ConsoleProgress progress;
-  loop::RunOptions ro;
+  app::ConsoleProgress progress;
+  app::Options ro;
   ro.config_path = options.config;
   ro.once = options.once;
-  ro.mode = options.dry_run ? loop::RunMode::dry_run : loop::RunMode::run;
-  loop::RunSummary summary = loop::run(ro, progress);
+  ro.faults = util::FaultPlan::parse(options.fault);
+  ro.mode = options.dry_run ? app::Mode::dry_run : app::Mode::run;
+  app::Summary summary = app::run(ro, progress);
   if (options.dry_run) {
     progress.note(summary.stop_reason);
   } else {
@@ -36,6 +38,8 @@ void setup_run(CLI::App& app, int& exit_code) {
                 "Validate the config, build, run the gates and the benchmark on the best commit; record nothing");
   sub->add_flag("--stop-on-hangup", opt->stop_on_hangup,
                 "Stop (like Ctrl-C) when the terminal closes; by default SIGHUP is ignored");
+  // For tests: kill the process at a named point (see util/fault.hpp). Not shown in --help.
+  sub->add_option("--fault", opt->fault, "")->group("");
   sub->callback([opt, &exit_code]() { exit_code = run_run(*opt); });
 }
 

@@ -4,9 +4,9 @@
 #include "git/git.hpp"
 #include "ideas/ideas.hpp"
 #include "journal/journal.hpp"
-#include "loop/paths.hpp"
-#include "loop/runner.hpp"
-#include "loop/state.hpp"
+#include "session/paths.hpp"
+#include "journal/record.hpp"
+#include "session/state.hpp"
 #include "report/report.hpp"
 #include "util/error.hpp"
 
@@ -23,16 +23,16 @@ namespace {
 json status_json(const StatusOptions& options) {
   config::Config cfg = config::load(options.config);
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
-  loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
+  session::Paths paths = session::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
   journal::Journal j = journal::load(paths.journal, warnings, false);
   journal::SessionView view = journal::view(j, cfg.session);
   report::Headline h = report::headline(view);
 
   json out = {{"session", cfg.session}, {"branch", "autoresearch/" + cfg.session}, {"warnings", warnings}};
-  std::optional<json> state = loop::read_state(paths);
+  std::optional<json> state = session::read_state(paths);
   bool running = state && state->contains("pid") && (*state)["pid"].is_number() &&
-                 loop::pid_alive((*state)["pid"].get<long>());
+                 session::pid_alive((*state)["pid"].get<long>());
   out["running"] = running;
   if (running) {
     out["pid"] = (*state)["pid"];
@@ -60,7 +60,7 @@ json status_json(const StatusOptions& options) {
     const json& r = view.experiments[i];
     json item = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"status", r.value("status", "")},
                  {"reason", r.value("reason", "")}};
-    if (r.contains("metric") && r["metric"].is_object()) item["effect"] = loop::effect_text(r["metric"]);
+    if (r.contains("metric") && r["metric"].is_object()) item["effect"] = journal::effect_text(r["metric"]);
     recent.push_back(item);
   }
   out["recent"] = recent;

@@ -277,8 +277,6 @@ bool Worktree::is_clean() const {
   return git_status_list_entrycount(list) == 0;
 }
 
-namespace {
-
 std::string file_signature(const fs::path& file) {
   std::error_code ec;
   auto status = fs::symlink_status(file, ec);
@@ -293,8 +291,6 @@ std::string file_signature(const fs::path& file) {
   std::optional<std::string> content = util::read_file(file);
   return content ? util::sha256_hex(*content) : "<unreadable>";
 }
-
-} // namespace
 
 std::map<std::string, std::string> Worktree::fingerprint(const std::vector<std::string>& protected_globs) const {
   std::map<std::string, std::string> out;

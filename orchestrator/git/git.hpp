@@ -136,6 +136,10 @@ private:
   std::filesystem::path m_path;
 };
 
+// What a tamper check compares for one file: a content hash (a size and mtime signature over 16
+// MiB), "link:<target>" for a symlink, "<missing>" when absent.
+std::string file_signature(const std::filesystem::path& file);
+
 // One file a patch touches, as git reads it.
 struct PatchFile {
   std::string old_path;  // empty for an added file

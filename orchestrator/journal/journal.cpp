@@ -138,9 +138,93 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repa
   return j;
 }
 
-void append(const fs::path& path, const json& record) {
+Appended append(const fs::path& path, const json& record) {
   std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::error_code ec;
+  Appended a;
+  a.offset = fs::exists(path, ec) ? fs::file_size(path, ec) : 0;
+  a.length = line.size();
   util::append_durably(path, line);
+  return a;
+}
+
+Summary summarize(const json& r, std::uint64_t offset, std::uint64_t length) {
+  auto str = [&](const json& j, const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Summary s;
+  s.id = r.value("id", 0);
+  s.status = str(r, "status");
+  s.reason = str(r, "reason");
+  s.title = str(r, "title");
+  s.hypothesis = str(r, "hypothesis");
+  s.mechanism = str(r, "mechanism");
+  s.idea = str(r, "idea");
+  if (r.contains("source") && r["source"].is_object()) {
+    s.source_kind = str(r["source"], "kind");
+    s.source_file = str(r["source"], "file");
+  }
+  s.patch_sha256 = str(r, "patch_sha256");
+  s.key = r.contains("key") ? str(r, "key") : s.patch_sha256;
+  s.diff_sha256 = str(r, "diff_sha256");
+  s.commit = str(r, "commit");
+  s.base_commit = str(r, "base_commit");
+  s.patch_file = str(r, "patch_file");
+  if (r.contains("asi") && r["asi"].is_object()) {
+    s.sweep = str(r["asi"], "sweep");
+    s.sweep_value = str(r["asi"], "value");
+    s.sweep_from = str(r["asi"], "from");
+  }
+  if (r.contains("files") && r["files"].is_array()) {
+    for (const auto& f : r["files"]) if (f.is_string()) s.files.push_back(f.get<std::string>());
+  }
+  if (r.contains("metric") && r["metric"].is_object()) {
+    const json& m = r["metric"];
+    s.has_metric = true;
+    s.effect = m.value("effect", 0.0);
+    s.ci_low = m.value("ci_low", 0.0);
+    s.ci_high = m.value("ci_high", 0.0);
+    s.p = m.value("p", 1.0);
+    s.base_median = m.value("base_median", 0.0);
+    s.candidate_median = m.value("candidate_median", 0.0);
+  }
+  s.pairs = r.value("pairs", 0);
+  s.offset = offset;
+  s.length = length;
+  return s;
+}
+
+void SessionView::add(const Summary& s) {
+  size_t i = summaries.size();
+  summaries.push_back(s);
+  if (s.status != "interrupted") {
+    if (!s.key.empty()) by_key.emplace(s.key, i);
+    if (!s.diff_sha256.empty()) by_diff.emplace(s.diff_sha256, i);
+  }
+  from_file.emplace(s.patch_sha256, s.source_file);
+  ++counts[s.status];
+  if (s.status == "interrupted") {
+    if (!s.key.empty()) ++interrupted_count[s.key];
+  } else if (!s.key.empty()) {
+    tried_hashes.insert(s.key);
+  }
+  if (s.status == "keep") kept.push_back(i);
+  next_id = std::max(next_id, s.id + 1);
+}
+
+const Summary* SessionView::find_by_key(const std::string& k) const {
+  auto it = by_key.find(k);
+  return it == by_key.end() ? nullptr : &summaries[it->second];
+}
+
+const Summary* SessionView::find_by_diff(const std::string& d) const {
+  auto it = by_diff.find(d);
+  return it == by_diff.end() ? nullptr : &summaries[it->second];
+}
+
+bool SessionView::recorded_from(const std::string& patch_sha256, const std::string& source_file) const {
+  return from_file.count({patch_sha256, source_file}) != 0;
 }
 
 SessionView view(const Journal& journal, const std::string& session) {
@@ -163,21 +247,7 @@ SessionView view(const Journal& journal, const std::string& session) {
     if (m["type"] == "calibration") v.last_calibration = m;
     if (m["type"] == "verify") v.last_verify = m;
   }
-  for (size_t i = 0; i < v.experiments.size(); ++i) {
-    const json& e = v.experiments[i];
-    std::string status = e.value("status", "");
-    // A hypothesis is known by its key: the patch hash for queued and proposed patches,
-    // "sweep:<name>=<value>" for a sweep point.
-    std::string hash = e.value("key", e.value("patch_sha256", ""));
-    ++v.counts[status];
-    if (status == "interrupted") {
-      if (!hash.empty()) ++v.interrupted_count[hash];
-    } else if (!hash.empty()) {
-      v.tried_hashes.insert(hash);
-    }
-    if (status == "keep") v.kept.push_back(i);
-    v.next_id = std::max(v.next_id, e.value("id", 0) + 1);
-  }
+  for (const json& e : v.experiments) v.add(summarize(e, 0, 0));
   return v;
 }
 

@@ -4,6 +4,7 @@
 // segment; `experiment` lines follow, one per finished experiment, appended and fsync'd as a whole
 // line. The journal is the source of truth for everything the loop did; reports are derived.
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -40,8 +41,26 @@ struct Journal {
 Journal load(const std::filesystem::path& path, std::vector<std::string>& warnings, bool repair = true);
 
 // Appends one record as one line and fsyncs; throws ar::Error (disk full, read-only) without
-// leaving a partial line.
-void append(const std::filesystem::path& path, const nlohmann::json& record);
+// leaving a partial line. Returns where the line is.
+struct Appended {
+  std::uint64_t offset = 0, length = 0;
+};
+Appended append(const std::filesystem::path& path, const nlohmann::json& record);
+
+struct Summary {            // one experiment record, without samples
+  int id = 0;
+  std::string status, reason, title, hypothesis, mechanism, idea;
+  std::string source_kind, source_file;          // record["source"]["kind"/"file"]
+  std::string key, patch_sha256, diff_sha256;    // key defaults to patch_sha256 when absent
+  std::string commit, base_commit, patch_file;
+  std::string sweep, sweep_value, sweep_from;    // record["asi"]["sweep"/"value"/"from"]
+  std::vector<std::string> files;
+  bool has_metric = false;
+  double effect = 0, ci_low = 0, ci_high = 0, p = 1, base_median = 0, candidate_median = 0;
+  int pairs = 0;
+  std::uint64_t offset = 0, length = 0;          // the record's line in results.jsonl (bytes)
+};
+Summary summarize(const nlohmann::json& record, std::uint64_t offset, std::uint64_t length);
 
 // What the journal says about one session.
 struct SessionView {
@@ -58,6 +77,14 @@ struct SessionView {
   std::optional<nlohmann::json> last_stop;  // the session's latest stop record
   std::optional<nlohmann::json> last_calibration;
   std::optional<nlohmann::json> last_verify;
+
+  std::vector<Summary> summaries;            // interim: the typed view the loop uses
+  std::map<std::string, size_t> by_key, by_diff;
+  std::set<std::pair<std::string, std::string>> from_file;
+  void add(const Summary& s);
+  const Summary* find_by_key(const std::string& key) const;
+  const Summary* find_by_diff(const std::string& diff_sha256) const;
+  bool recorded_from(const std::string& patch_sha256, const std::string& source_file) const;
 };
 
 SessionView view(const Journal& journal, const std::string& session);

@@ -13,7 +13,10 @@
 // For format-patch output the title is the Subject (without "[PATCH ...]") and the same fields may
 // appear in the message body; a body without a Hypothesis field becomes the hypothesis.
 
+#include "journal/record.hpp"
+
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,8 +32,18 @@ struct Hypothesis {
   std::string mechanism;
   std::string idea;
   std::string patch;             // git-format diff text ready for libgit2; empty if none found
-  std::string patch_sha256;      // of the file's bytes as read
-  nlohmann::json asi = nlohmann::json::object();
+  std::string patch_sha256;      // of the file's bytes as read (of the diff for proposals)
+  std::string key;               // the hypothesis' identity in the journal; empty: patch_sha256
+  // Set when the source already knows how the experiment ends (a proposer that timed out, a sweep
+  // whose pattern is gone, an oversized patch): screening records it without applying anything.
+  struct Ended {
+    journal::Status status = journal::Status::rejected;
+    std::string reason;
+  };
+  std::optional<Ended> ended;
+  nlohmann::json asi = nlohmann::json::object();  // free-form, recorded as is
+
+  const std::string& identity() const { return key.empty() ? patch_sha256 : key; }
 };
 
 // Splits header and diff, reads the fields and turns a plain unified diff into git form (adds

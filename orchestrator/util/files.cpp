@@ -53,12 +53,12 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, bool durable) {
   std::filesystem::path dir = path.parent_path();
   std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0) throw Error(fmt::format("{}: cannot create temp file: {}", path.string(), errno_text()));
-  bool ok = write_all(fd, content) && ::fsync(fd) == 0;
+  bool ok = write_all(fd, content) && (!durable || ::fsync(fd) == 0);
   int saved = errno;
   // Keep the permissions of the file we replace (ideas.md may be group-writable, say).
   struct stat st {};
@@ -70,7 +70,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
     ::unlink(tmpl.c_str());
     throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(saved)));
   }
-  fsync_dir(dir);
+  if (durable) fsync_dir(dir);
 }
 
 void append_durably(const std::filesystem::path& path, std::string_view content) {

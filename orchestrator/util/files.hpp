@@ -14,8 +14,9 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 
 // Replaces `path` atomically: writes a temp file in the same folder, fsyncs it, renames it over
 // `path` and fsyncs the folder. Throws ar::Error naming the path on failure; never leaves a
-// half-written `path` behind.
-void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// half-written `path` behind. With durable = false the fsyncs are skipped: the rename is still
+// atomic for readers and survives the process being killed, only not a power cut.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, bool durable = true);
 
 // Appends `content` to `path` with one write(2) and fsyncs it. Throws ar::Error naming the path
 // on failure (disk full, read-only): the caller decides whether the loop can go on.

@@ -36,16 +36,14 @@ pid_t start_run(const fs::path& repo, const std::string& fault, const fs::path& 
   // Everything the child needs is built before fork: between fork and exec only async-signal-safe
   // calls are made.
   std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::strncmp(*e, "AUTORESEARCH_FAULT=", 19) != 0) env.emplace_back(*e);
-  }
-  if (!fault.empty()) env.push_back("AUTORESEARCH_FAULT=" + fault);
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string binary = AUTORESEARCH_BINARY;
   std::string run = "run";
-  char* argv[] = {binary.data(), run.data(), nullptr};
+  std::string fault_option = "--fault=" + fault;
+  char* argv[] = {binary.data(), run.data(), fault.empty() ? nullptr : fault_option.data(), nullptr};
   std::string dir = repo.string();
   std::string log_path = log.string();
 

@@ -30,7 +30,7 @@ struct Checkout {
 Checkout checkout_of(const std::filesystem::path& repo);
 
 // Starts `autoresearch run` in `repo` as a child of this process: stdout and stderr are appended
-// to `log`; AUTORESEARCH_FAULT is set to `fault` when it is non-empty and removed otherwise.
+// to `log`; `run --fault=<fault>` is passed when `fault` is non-empty.
 // Returns the child's pid; throws when fork fails.
 pid_t start_run(const std::filesystem::path& repo, const std::string& fault, const std::filesystem::path& log);
 

@@ -1,5 +1,5 @@
 // Crash safety (issue 3, item 2): `autoresearch run` is killed with SIGKILL at each named stage of
-// an experiment (through the AUTORESEARCH_FAULT hook, or from outside), then run again without the
+// an experiment (through the `run --fault` plan, or from outside), then run again without the
 // fault; after the restart every invariant of a finished session must hold.
 
 #include "e2e/crash_support.hpp"
@@ -162,7 +162,7 @@ void restart_and_check(FaultRepo& repo, const Killed& killed, bool expect_corrup
 // ---- the hook, at every stage ----------------------------------------------------------------
 
 struct FaultCase {
-  const char* fault;  // AUTORESEARCH_FAULT
+  const char* fault;  // run --fault
   int killed_id;      // the experiment running at the kill (0: none)
   const char* stage;  // state.json's stage at the kill starts with this
   const char* hold;   // which command holds, "" for none
@@ -191,7 +191,7 @@ const FaultCase k_cases[] = {
 };
 
 void PrintTo(const FaultCase& c, std::ostream* os) {
-  *os << "AUTORESEARCH_FAULT=" << c.fault << " (experiment " << c.killed_id << ")";
+  *os << "run --fault=" << c.fault << " (experiment " << c.killed_id << ")";
 }
 
 class FaultE2E : public ::testing::TestWithParam<FaultCase> {
@@ -210,11 +210,11 @@ TEST_P(FaultE2E, KilledAtStageThenResumed) {
   pid_t pid = start_run(repo.root(), fault, log);
   RunEnd end = wait_run(pid, seconds(180));
   if (stage == "journal" && end.exited && log_text(log).find("malformed journal line") != std::string::npos) {
-    GTEST_SKIP() << "BUG: AUTORESEARCH_FAULT=" << fault << " writes half a record before every record, not only "
+    GTEST_SKIP() << "BUG: run --fault=" << fault << " writes half a record before every record, not only "
                  << "before the one it dies on, so the earlier records are glued to a torn prefix and the "
                  << "faulted run itself stops: " << log_text(log).substr(log_text(log).find("autoresearch: error"));
   }
-  ASSERT_TRUE(!end.exited && end.signal == SIGKILL) << "AUTORESEARCH_FAULT=" << fault << ": " << end.describe() << "\n"
+  ASSERT_TRUE(!end.exited && end.signal == SIGKILL) << "run --fault=" << fault << ": " << end.describe() << "\n"
                                                     << log_text(log);
 
   // What the dead run was doing, from its state file, before anything repairs it.
@@ -236,7 +236,7 @@ TEST_P(FaultE2E, KilledAtStageThenResumed) {
     // Exactly the last line is torn: half of experiment c.killed_id's record, no newline.
     ASSERT_FALSE(after.bad.empty()) << "no torn line after the journal fault";
     if (after.bad.size() > 1 || after.bad.back().rfind("line " + std::to_string(after.lines) + ":", 0) != 0) {
-      GTEST_SKIP() << "BUG: AUTORESEARCH_FAULT=" << fault << " writes half a line before every record, not only "
+      GTEST_SKIP() << "BUG: run --fault=" << fault << " writes half a line before every record, not only "
                    << "before the one it dies on, so earlier records are glued to a torn prefix: " << after.bad.front();
     }
   } else {

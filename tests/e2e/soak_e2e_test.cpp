@@ -1,7 +1,7 @@
 // The overnight soak (issue 3): a few hundred queued hypotheses (wins, no-ops, crashes, hangs past
 // the timeout, gate failures) with a fast synthetic benchmark, while the orchestrator is killed
 // with SIGKILL and restarted about every 20 experiments: from outside at a random moment, or from
-// inside at a random stage through AUTORESEARCH_FAULT. At the end nothing may be lost, doubled,
+// inside at a random stage through `run --fault`. At the end nothing may be lost, doubled,
 // left patched, left running or changed in the user's checkout.
 //
 // Reproduce by hand (bigger, another seed):
@@ -68,7 +68,7 @@ struct Hypothesis {
 
 // How one restart ends, chosen before it starts.
 struct KillPlan {
-  std::string fault;       // AUTORESEARCH_FAULT; empty: none
+  std::string fault;       // run --fault; empty: none
   size_t after_lines = 0;  // external SIGKILL once the journal grew by this many lines (0: never)
   milliseconds delay{0};   // ... and this much later, so the moment is random
   bool in_hang = false;    // ... or rather at the next hanging benchmark (its sleep orphaned)
@@ -129,7 +129,7 @@ void make_repo(const fs::path& root, const std::vector<Hypothesis>& hypotheses) 
   git(root, "commit -q -m 'soak fixture'");
 }
 
-// The stages AUTORESEARCH_FAULT can stop at, with how many times each is reached in about 20
+// The stages `run --fault` can stop at, with how many times each is reached in about 20
 // experiments here (a no-op runs 3 to 5 pairs). The first experiment of a run is never hit: it
 // may be the one retry an interrupted hypothesis gets, and a second interruption would end it.
 struct FaultStage {
@@ -251,7 +251,7 @@ TEST(SoakE2E, KilledAndRestartedEveryTwentyExperimentsLosesNothing) {
     if (!state.value("token", "").empty()) tokens.insert(state.value("token", ""));
 
     if (end.exited) {
-      ASSERT_EQ(end.code, 0) << "run " << restarts - 1 << " (AUTORESEARCH_FAULT=" << plan.fault << ") failed\n"
+      ASSERT_EQ(end.code, 0) << "run " << restarts - 1 << " (run --fault=" << plan.fault << ") failed\n"
                              << last_log;
       break;
     }

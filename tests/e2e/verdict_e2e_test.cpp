@@ -200,8 +200,8 @@ TEST(SweepRetryE2E, AnInterruptedSweepPointCountsAgainstRetryInterrupted) {
                                "limits:\n  retry_interrupted: 0\n");
   // Killed in the middle of the sweep point's measurement...
   std::string out;
-  int rc = shell("cd " + shell_quote(repo.root.string()) + " && AUTORESEARCH_FAULT=pair " +
-                     shell_quote(AUTORESEARCH_BINARY) + " run",
+  int rc = shell("cd " + shell_quote(repo.root.string()) + " && " + shell_quote(AUTORESEARCH_BINARY) +
+                     " run --fault=pair",
                  &out);
   ASSERT_NE(rc, 0) << out;
   // ...the next run records it as interrupted once and, with no retries allowed, does not run it again.

@@ -1,4 +1,4 @@
-#include "loop/context.hpp"
+#include "sources/context.hpp"
 
 #include "report/report.hpp"
 
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace ar::loop {
+namespace ar::sources {
 
 using nlohmann::json;
 
@@ -135,4 +135,4 @@ std::string context_markdown(const json& c) {
   return out;
 }
 
-} // namespace ar::loop
+} // namespace ar::sources

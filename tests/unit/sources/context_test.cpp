@@ -1,6 +1,6 @@
-// loop::proposer_context and context_markdown: everything a proposer needs, in JSON and Markdown.
+// sources::proposer_context and context_markdown: everything a proposer needs, in JSON and Markdown.
 
-#include "loop/context.hpp"
+#include "sources/context.hpp"
 
 #include "ideas/ideas.hpp"
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace ar::loop {
+namespace ar::sources {
 namespace {
 
 using nlohmann::json;
@@ -222,4 +222,4 @@ TEST(LoopContext, HigherIsBetterIsSaid) {
 }
 
 } // namespace
-} // namespace ar::loop
+} // namespace ar::sources

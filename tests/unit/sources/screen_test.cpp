@@ -1,4 +1,4 @@
-#include "loop/screen.hpp"
+#include "sources/screen.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace ar::loop {
+namespace ar::sources {
 namespace {
 
 ::testing::AssertionResult refused_naming(const std::optional<std::string>& reason,
@@ -152,4 +152,4 @@ TEST(ScreenPaths, WorksOnWhatParsePatchReturns) {
 }
 
 } // namespace
-} // namespace ar::loop
+} // namespace ar::sources

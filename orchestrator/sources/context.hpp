@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ar::loop {
+namespace ar::sources {
 
 // goal, metric and direction, baseline and best (with the CI of the last keep), the last
 // `cfg.sources.proposer.recent` experiments, open ideas with ids, the dead-ends catalogue, protected
@@ -22,4 +22,4 @@ nlohmann::json proposer_context(const config::Config& cfg, const journal::Sessio
 
 std::string context_markdown(const nlohmann::json& context);
 
-} // namespace ar::loop
+} // namespace ar::sources

@@ -1,22 +1,59 @@
-#include "loop/state.hpp"
+#include "session/state.hpp"
 
 #include "util/error.hpp"
 #include "util/files.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
-namespace ar::loop {
+namespace ar::session {
 
-void write_state(const Paths& paths, const nlohmann::json& state) {
-  util::write_file_atomic(paths.state_file, state.dump(2) + "\n");
+void write_state(const Paths& paths, const nlohmann::json& state, bool durable) {
+  util::write_file_atomic(paths.state_file, state.dump(2) + "\n", durable);
+}
+
+void StateFile::start(const std::string& session, const std::string& token, const nlohmann::json& carried) {
+  m_state = {{"pid", static_cast<long>(::getpid())},
+             {"session", session},
+             {"started_at", util::utc_now_iso()},
+             {"token", token},
+             {"experiment", carried}};
+  write_state(m_paths, m_state, true);
+}
+
+void StateFile::begin(const nlohmann::json& experiment) {
+  m_state["experiment"] = experiment;
+  m_state["updated_at"] = util::utc_now_iso();
+  write_state(m_paths, m_state, true);
+}
+
+void StateFile::stage(const std::string& stage) {
+  if (m_state.contains("experiment") && m_state["experiment"].is_object()) m_state["experiment"]["stage"] = stage;
+  m_state["updated_at"] = util::utc_now_iso();
+  write_state(m_paths, m_state, false);
+}
+
+void StateFile::end() {
+  m_state["experiment"] = nullptr;
+  write_state(m_paths, m_state, false);
+}
+
+void StateFile::finish(const std::string& stop_reason) {
+  m_state["finished_at"] = util::utc_now_iso();
+  m_state["stop_reason"] = stop_reason;
+  release();
+}
+
+void StateFile::release() {
+  m_state["pid"] = nullptr;
+  write_state(m_paths, m_state, false);
 }
 
 std::optional<nlohmann::json> read_state(const Paths& paths) {
@@ -35,7 +72,8 @@ bool pid_alive(long pid) {
 RunLock::RunLock(const Paths& paths) {
   std::filesystem::create_directories(paths.state_dir);
   m_fd = ::open(paths.lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (m_fd < 0) throw Error(fmt::format("{}: cannot open lock file: {}", paths.lock_file.string(), std::strerror(errno)));
+  if (m_fd < 0)
+    throw Error(fmt::format("{}: cannot open lock file: {}", paths.lock_file.string(), std::strerror(errno)));
   if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
     std::string holder = util::read_file(paths.lock_file).value_or("");
     while (!holder.empty() && holder.back() == '\n') holder.pop_back();
@@ -67,4 +105,4 @@ RunLock::~RunLock() {
   }
 }
 
-} // namespace ar::loop
+}  // namespace ar::session

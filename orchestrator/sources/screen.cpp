@@ -1,4 +1,4 @@
-#include "loop/screen.hpp"
+#include "sources/screen.hpp"
 
 #include "util/glob.hpp"
 
@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-namespace ar::loop {
+namespace ar::sources {
 
 namespace {
 
@@ -29,7 +29,7 @@ std::optional<std::string> forbidden(const std::string& path) {
   return std::nullopt;
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> screen_patch_text(const std::string& patch) {
   auto absolute = [](std::string name) -> std::optional<std::string> {
@@ -86,8 +86,7 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
       const std::string& target = f.link_target;
       if (target.empty()) return fmt::format("symlink {} has no target", f.new_path);
       if (target[0] == '/') return fmt::format("symlink {} points outside the worktree ({})", f.new_path, target);
-      std::filesystem::path resolved =
-          (std::filesystem::path(f.new_path).parent_path() / target).lexically_normal();
+      std::filesystem::path resolved = (std::filesystem::path(f.new_path).parent_path() / target).lexically_normal();
       std::string r = resolved.generic_string();
       if (r == ".." || r.rfind("../", 0) == 0) {
         return fmt::format("symlink {} points outside the worktree ({})", f.new_path, target);
@@ -105,4 +104,26 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
   return std::nullopt;
 }
 
-} // namespace ar::loop
+const journal::Summary* find_duplicate(const Hypothesis& h, const journal::SessionView& view) {
+  if (h.source == "proposer") return view.find_by_diff(h.patch_sha256);
+  return view.find_by_key(h.identity());
+}
+
+std::optional<Rejection> screen(const Hypothesis& h, const journal::SessionView& view, const ScreenRules& rules,
+                                std::vector<std::string>& files) {
+  if (h.ended) return Rejection{h.ended->status, h.ended->reason};
+  if (const journal::Summary* dup = find_duplicate(h, view)) {
+    return Rejection{journal::Status::rejected, fmt::format("duplicate of experiment {} ({})", dup->id,
+                                                            dup->source_file.empty() ? "?" : dup->source_file)};
+  }
+  if (h.patch.empty())
+    return Rejection{journal::Status::rejected, fmt::format("not a patch: no diff found in {}", h.origin)};
+  if (auto why = screen_patch_text(h.patch)) return Rejection{journal::Status::rejected, *why};
+  git::ParsedPatch parsed = git::parse_patch(h.patch);
+  if (!parsed.ok) return Rejection{journal::Status::rejected, fmt::format("not a patch: {}", parsed.error)};
+  for (const auto& f : parsed.files) files.push_back(f.new_path.empty() ? f.old_path : f.new_path);
+  if (auto why = screen_paths(parsed.files, rules)) return Rejection{journal::Status::rejected, *why};
+  return std::nullopt;
+}
+
+}  // namespace ar::sources

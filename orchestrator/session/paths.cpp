@@ -1,10 +1,10 @@
-#include "loop/paths.hpp"
+#include "session/paths.hpp"
 
 #include "util/error.hpp"
 
 #include <fmt/format.h>
 
-namespace ar::loop {
+namespace ar::session {
 
 namespace fs = std::filesystem;
 
@@ -15,8 +15,8 @@ Paths Paths::make(const config::Config& cfg, const fs::path& repo_root) {
   p.root = p.config.parent_path();
   fs::path rel = p.root.lexically_relative(p.repo_root);
   if (rel.empty() || *rel.begin() == "..") {
-    throw ConfigError(fmt::format("{}: the config must live inside the repository at {}", cfg.path.string(),
-                                  p.repo_root.string()));
+    throw ConfigError(
+        fmt::format("{}: the config must live inside the repository at {}", cfg.path.string(), p.repo_root.string()));
   }
   p.rel_root = rel == "." ? fs::path() : rel;
   p.journal = p.root / "results.jsonl";
@@ -33,4 +33,4 @@ Paths Paths::make(const config::Config& cfg, const fs::path& repo_root) {
   return p;
 }
 
-} // namespace ar::loop
+}  // namespace ar::session

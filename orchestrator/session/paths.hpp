@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-namespace ar::loop {
+namespace ar::session {
 
 struct Paths {
   std::filesystem::path repo_root;   // the user's working tree
@@ -35,4 +35,4 @@ struct Paths {
   }
 };
 
-} // namespace ar::loop
+}  // namespace ar::session

@@ -5,12 +5,14 @@
 // Globs are relative to the repository root (see util/glob.hpp).
 
 #include "git/git.hpp"
+#include "journal/journal.hpp"
+#include "sources/patch_file.hpp"
 
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace ar::loop {
+namespace ar::sources {
 
 struct ScreenRules {
   std::vector<std::string> protected_paths;  // config `protected`
@@ -25,4 +27,17 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
 // drops the leading '/' of "b//etc/passwd"): an absolute name is refused, naming it.
 std::optional<std::string> screen_patch_text(const std::string& patch);
 
-} // namespace ar::loop
+// The one duplicate lookup: a proposal is a duplicate of any final record with the same diff; a
+// queued patch of one with the same identity (patch hash). nullptr when it is new.
+const journal::Summary* find_duplicate(const Hypothesis& h, const journal::SessionView& view);
+
+// Why a hypothesis ends before anything is applied: what its source already knew, a duplicate, a
+// text that is no patch, or paths it may not touch. On success, `files` holds the paths it touches.
+struct Rejection {
+  journal::Status status = journal::Status::rejected;
+  std::string reason;
+};
+std::optional<Rejection> screen(const Hypothesis& h, const journal::SessionView& view, const ScreenRules& rules,
+                                std::vector<std::string>& files);
+
+}  // namespace ar::sources

@@ -1,0 +1,50 @@
+#pragma once
+// The commands that drive a session: the run loop, dry-run, calibrate and verify. All are built
+// from the same session (session/), executor (exec/) and stages (pipeline/).
+
+#include "exec/executor.hpp"
+#include "session/progress.hpp"
+#include "util/fault.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace ar::app {
+
+enum class Mode {
+  run,        // the loop
+  dry_run,    // check config, build, gates and benchmark; record nothing
+  calibrate,  // the A/A run: noise of every metric, smallest detectable effect
+  verify,     // re-measure the best commit against the start commit
+};
+
+struct Options {
+  std::filesystem::path config_path = "autoresearch.config.yaml";
+  Mode mode = Mode::run;
+  bool once = false;       // stop after one experiment
+  int pairs = 0;           // verify: pairs (0: config)
+  util::FaultPlan faults;  // tests only (the hidden --fault option)
+};
+
+struct Summary {
+  int experiments = 0;      // run by this invocation
+  std::string stop_reason;  // "queue empty", "max_experiments reached (8)", ...
+};
+
+// Runs the command with the LocalExecutor. Throws ar::ConfigError for a bad config, ar::Interrupted
+// after an interrupt (the running experiment recorded as `interrupted`), ar::Error for problems
+// that stop the loop.
+Summary run(const Options& options, session::Progress& progress);
+
+// The same over a given executor (tests use a fake one). `make_executor` gets the session's
+// token, logs and run log once the session is open.
+struct ExecutorSetup {
+  std::string session, token;
+  std::filesystem::path logs, run_log;
+  int max_log_mb = 64;
+};
+using ExecutorFactory = std::function<std::unique_ptr<exec::Executor>(const ExecutorSetup&, util::FaultPlan&)>;
+Summary run(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor);
+
+}  // namespace ar::app

@@ -1,0 +1,19 @@
+#pragma once
+// The commands over an open session (internal to app/): the loop, and the measurements outside it.
+
+#include "app/app.hpp"
+#include "app/observers.hpp"
+#include "pipeline/stage.hpp"
+
+namespace ar::app {
+
+Summary run_loop(pipeline::Context& ctx, bool once);
+Summary dry_run(pipeline::Context& ctx);
+Summary calibrate_command(pipeline::Context& ctx);
+Summary verify_command(pipeline::Context& ctx, int pairs);
+
+// The A/A run (see decide/schedule.hpp): records a calibration line; with `refuse_broken`, throws
+// ar::Error when the harness tells two copies of one commit apart. Returns whether it is broken.
+bool calibrate(pipeline::Context& ctx, bool refuse_broken);
+
+}  // namespace ar::app

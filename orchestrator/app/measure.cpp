@@ -1,0 +1,260 @@
+// Measurements outside the loop, built from the same stages: the A/A calibration, verify (start
+// commit against the best), and the dry run.
+
+#include "app/commands.hpp"
+#include "decide/schedule.hpp"
+#include "metrics/metric_parser.hpp"
+#include "pipeline/bench.hpp"
+#include "pipeline/stages.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/format.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace ar::app {
+
+using nlohmann::json;
+using util::pct;
+
+namespace {
+
+std::string short_hex(const git_oid& oid) {
+  return git::to_hex(oid).substr(0, 12);
+}
+
+// `pairs` base/candidate pairs (no early stop); throws ar::Error naming `what` when a run fails.
+pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, const std::string& what) {
+  pipeline::Bench bench(ctx, 0, what);
+  pipeline::Samples samples;
+  int ran = 0;
+  pipeline::StageResult end = bench.run_pairs(
+      pairs, [](int, const pipeline::Samples&) { return false; }, samples, ran);
+  if (end && end->status == journal::Status::interrupted) throw Interrupted(what + " interrupted");
+  if (end) {
+    throw Error(fmt::format("{}: {} ({}); see {}", what, end->reason, journal::to_string(end->status),
+                            ctx.session.run_log().string()));
+  }
+  return samples;
+}
+
+void build_or_throw(pipeline::Context& ctx, int side, const std::string& what, const std::string& label) {
+  if (ctx.cfg().build.command.empty()) return;
+  ctx.stage(0, what, label);
+  exec::CommandResult b = pipeline::build_side(ctx, side, 0, what + " " + label);
+  if (b.interrupted()) throw Interrupted(what + " interrupted");
+  if (!b.ok()) throw Error(fmt::format("{}: the build failed: {}\n{}", what, b.process.describe(), b.process.tail));
+}
+
+// Runs `body`; whatever happens, both worktrees are back at the best commit afterwards.
+template <typename F>
+auto restoring(pipeline::Context& ctx, F body) {
+  try {
+    auto out = body();
+    ctx.workspace().restore();
+    return out;
+  } catch (...) {
+    ctx.workspace().restore();
+    throw;
+  }
+}
+
+}  // namespace
+
+bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
+  const config::Config& cfg = ctx.cfg();
+  session::Progress& progress = ctx.session.progress();
+  progress.note(fmt::format("calibrating: {} A/A pairs of the best commit {} against itself", cfg.calibration.pairs,
+                            short_hex(ctx.workspace().best())));
+  pipeline::ensure_base_built(ctx);
+  pipeline::Samples samples = restoring(ctx, [&] {
+    build_or_throw(ctx, 1, "calibration", "build (candidate)");
+    return collect_pairs(ctx, cfg.calibration.pairs, "calibration");
+  });
+  json metrics = json::object();
+  decide::Noise primary;
+  for (const auto& [name, base] : samples[0]) {
+    auto it = samples[1].find(name);
+    if (it == samples[1].end() || it->second.size() != base.size()) continue;
+    decide::Noise n = decide::noise(base, it->second);
+    json m = {{"base", base}, {"candidate", it->second}};
+    if (n.positive) {
+      m["cv"] = n.cv;
+      m["sd_pair"] = n.sd_pair;
+      m["effect"] = n.difference.change;
+      m["ci_low"] = n.difference.ci_low;
+      m["ci_high"] = n.difference.ci_high;
+      m["p_differ"] = n.p_differ;
+      if (name == cfg.metric.name) primary = n;
+    }
+    metrics[name] = m;
+  }
+  double mde = decide::detectable_effect(primary.sd_pair, cfg.decision);
+  bool broken = decide::harness_broken(primary, cfg.decision);
+  ctx.session.record_line({{"type", "calibration"},
+                           {"schema", journal::k_schema},
+                           {"session", cfg.session},
+                           {"at", util::utc_now_iso()},
+                           {"commit", git::to_hex(ctx.workspace().best())},
+                           {"pairs", cfg.calibration.pairs},
+                           {"metric", cfg.metric.name},
+                           {"metrics", metrics},
+                           {"detectable_effect", mde},
+                           {"min_effect", cfg.decision.min_effect},
+                           {"p_differ", primary.p_differ},
+                           {"broken", broken}});
+  for (const auto& [name, m] : metrics.items()) {
+    if (!m.contains("cv")) continue;
+    progress.note(
+        fmt::format("  noise of {}: {:.2f}% run to run, {:.2f}% per pair; A/A difference {} (95% CI {} to {})", name,
+                    m["cv"].get<double>() * 100, m["sd_pair"].get<double>() * 100, pct(m["effect"].get<double>()),
+                    pct(m["ci_low"].get<double>()), pct(m["ci_high"].get<double>())));
+  }
+  progress.note(fmt::format("  smallest effect detectable at {} pairs: {:.2f}% (min_effect is {:.2f}%)",
+                            cfg.decision.max_pairs, mde * 100, cfg.decision.min_effect * 100));
+  if (mde > cfg.decision.min_effect) {
+    progress.note(
+        fmt::format("warning: min_effect {:.2f}% is below what this benchmark can detect in {} pairs ({:.2f}%): "
+                    "expect inconclusive results for small changes; raise min_effect or max_pairs, or quieten "
+                    "the benchmark",
+                    cfg.decision.min_effect * 100, cfg.decision.max_pairs, mde * 100));
+  }
+  if (broken && refuse_broken) {
+    const decide::Effect& e = primary.difference;
+    throw Error(
+        fmt::format("calibration: the benchmark tells two copies of the same commit apart ({} {}, 95% CI {} to {}, "
+                    "p={:.2g}): the harness is broken (does the metric depend on the worktree path or on "
+                    "which side runs first?); fix it before running experiments",
+                    cfg.metric.name, pct(e.change), pct(e.ci_low), pct(e.ci_high), primary.p_differ));
+  }
+  return broken;
+}
+
+Summary calibrate_command(pipeline::Context& ctx) {
+  bool broken = calibrate(ctx, false);
+  ctx.session.state().release();
+  Summary s;
+  s.stop_reason = broken ? "calibration: the harness is broken (see above); `run` calibrates again and refuses to "
+                           "start until it passes"
+                         : "calibration recorded in results.jsonl";
+  return s;
+}
+
+// Re-measures the best commit against the commit the session started from, with more pairs than
+// any single experiment, and records the cumulative gain with its confidence interval.
+Summary verify_command(pipeline::Context& ctx, int pairs) {
+  session::Session& s = ctx.session;
+  const config::Config& cfg = ctx.cfg();
+  if (s.view().start_commit.empty()) throw Error("verify: the session has no start commit yet; run experiments first");
+  git_oid start = git::from_hex(s.view().start_commit);
+  git_oid best = ctx.workspace().best();
+  if (git_oid_equal(&start, &best) != 0)
+    throw Error("verify: nothing was kept yet; the best commit is the start commit");
+  if (pairs <= 0) pairs = cfg.verify_pairs > 0 ? cfg.verify_pairs : 2 * cfg.decision.max_pairs;
+  s.progress().note(
+      fmt::format("verifying: {} pairs of the start commit {} (base) against the best commit {} (candidate)", pairs,
+                  short_hex(start), short_hex(best)));
+  json record = restoring(ctx, [&] {
+    ctx.workspace().move_base(start);
+    build_or_throw(ctx, 0, "verify", "build (start commit)");
+    build_or_throw(ctx, 1, "verify", "build (best commit)");
+    pipeline::Samples samples = collect_pairs(ctx, pairs, "verify");
+    decide::Paired prim{samples[0][cfg.metric.name], samples[1][cfg.metric.name]};
+    decide::Effect e = decide::estimate(prim, cfg.metric.direction);
+    json others = json::object();
+    for (const auto& [name, base] : samples[0]) {
+      if (name == cfg.metric.name || samples[1].count(name) == 0) continue;
+      double b = metrics::median(base), c = metrics::median(samples[1][name]);
+      others[name] = {{"base", b}, {"candidate", c}, {"change", b != 0 ? c / b - 1 : 0.0}};
+    }
+    json line = {{"type", "verify"},
+                 {"schema", journal::k_schema},
+                 {"session", cfg.session},
+                 {"at", util::utc_now_iso()},
+                 {"start_commit", s.view().start_commit},
+                 {"best_commit", git::to_hex(best)},
+                 {"pairs", pairs},
+                 {"metric",
+                  {{"name", cfg.metric.name},
+                   {"unit", cfg.metric.unit},
+                   {"direction", decide::to_string(cfg.metric.direction)},
+                   {"base", prim.base},
+                   {"candidate", prim.candidate},
+                   {"base_median", metrics::median(prim.base)},
+                   {"candidate_median", metrics::median(prim.candidate)},
+                   {"effect", e.change},
+                   {"ci_low", e.ci_low},
+                   {"ci_high", e.ci_high},
+                   {"p", e.p_better}}},
+                 {"metrics", others}};
+    s.record_line(line);
+    return line;
+  });
+  s.state().release();
+  Summary out;
+  out.stop_reason =
+      fmt::format("verified: {} from the start commit to the best, {} over {} pairs (p={:.2g})", cfg.metric.name,
+                  journal::effect_text(record["metric"]), pairs, record["metric"]["p"].get<double>());
+  return out;
+}
+
+// --dry-run: the config loads (already done), the worktrees and build work, every gate passes on
+// the best commit as it is, and the benchmark prints the primary metric (and guards); nothing is
+// recorded. The branch and worktrees it creates are the session's own and are reused by `run`.
+Summary dry_run(pipeline::Context& ctx) {
+  const config::Config& cfg = ctx.cfg();
+  session::Progress& progress = ctx.session.progress();
+  pipeline::ensure_base_built(ctx);
+  restoring(ctx, [&] {
+    build_or_throw(ctx, 1, "dry run", "build (candidate)");
+    for (const config::Gate& g : cfg.gates) {
+      ctx.stage(0, "dry run", "gate " + g.name);
+      exec::Command c;
+      c.kind = exec::Kind::gate;
+      c.label = "dry-run gate " + g.name;
+      c.side = 1;
+      c.command = g.command;
+      c.cwd = ctx.workspace().cwd(1);
+      c.timeout = g.timeout;
+      exec::CommandResult r = ctx.executor.run(c);
+      if (r.interrupted()) throw Interrupted("dry run interrupted");
+      if (!r.ok())
+        throw Error(fmt::format("dry run: gate {} fails on the best commit: {}\n{}", g.name, r.process.describe(),
+                                r.process.tail));
+      progress.note(fmt::format("gate {}: ok ({:.2f}s)", g.name, r.process.seconds));
+    }
+    // The same run and checks as in an experiment (required metrics present and positive, no
+    // tampering), so a config that passes here does not crash every experiment.
+    std::map<std::string, std::vector<double>> values;
+    const int runs = std::max(3, cfg.benchmark.warmup + 3);
+    pipeline::Bench bench(ctx, 0, "dry run");
+    ctx.workspace().snapshot(0, cfg.protected_paths);
+    for (int i = 0; i < runs; ++i) {
+      ctx.stage(0, "dry run", fmt::format("benchmark {}/{}", i + 1, runs));
+      auto got = bench.run_once(0, fmt::format("dry-run benchmark {}", i + 1));
+      if (auto* end = std::get_if<pipeline::Outcome>(&got)) {
+        if (end->status == journal::Status::interrupted) throw Interrupted("dry run interrupted");
+        throw Error(fmt::format("dry run: {} ({}); see {}\n{}", end->reason, journal::to_string(end->status),
+                                ctx.session.run_log().string(), bench.tail().value_or("")));
+      }
+      if (i >= cfg.benchmark.warmup) {
+        for (const auto& [name, v] : std::get<0>(got)) values[name].push_back(v);
+      }
+    }
+    for (const auto& [name, v] : values) {
+      progress.note(fmt::format("METRIC {}: median {:.4g} (min {:.4g}, max {:.4g}, {} runs){}", name,
+                                metrics::median(v), *std::min_element(v.begin(), v.end()),
+                                *std::max_element(v.begin(), v.end()), v.size(),
+                                name == cfg.metric.name ? "  <- primary" : ""));
+    }
+    return 0;
+  });
+  ctx.session.state().release();
+  Summary summary;
+  summary.stop_reason = "dry run: config, build, gates and benchmark are fine; nothing was recorded";
+  return summary;
+}
+
+}  // namespace ar::app

@@ -1,0 +1,35 @@
+#pragma once
+// Runs commands on this machine through proc::run. Every command gets the session's variables
+// (AUTORESEARCH_SESSION, AUTORESEARCH_EXPERIMENT) and the run token that lets the next run stop
+// whatever a killed predecessor left behind. Output goes to the experiment's log
+// (<logs>/NNNN.log), or to this run's own log for work outside experiments, capped per experiment
+// at `max_log_mb` (head and tail kept).
+
+#include "exec/executor.hpp"
+
+#include <functional>
+
+namespace ar::exec {
+
+struct LocalOptions {
+  std::string session;
+  std::filesystem::path logs;     // folder of per-experiment logs
+  std::filesystem::path run_log;  // log of work outside experiments
+  std::string token;              // proc::RunSpec::stray_token
+  int max_log_mb = 64;
+  // Called in the parent right after a child started, with the command (tests' fault plans).
+  std::function<void(const Command&)> on_spawn;
+};
+
+class LocalExecutor : public Executor {
+ public:
+  explicit LocalExecutor(LocalOptions options) : m_options(std::move(options)) {}
+  CommandResult run(const Command& command) override;
+  std::filesystem::path log_of(int experiment) const;
+  void set_max_log_mb(int mb) { m_options.max_log_mb = mb; }
+
+ private:
+  LocalOptions m_options;
+};
+
+}  // namespace ar::exec

@@ -1,0 +1,119 @@
+#pragma once
+// A finished (or interrupted) experiment as a typed value: what moves through the loop. It becomes
+// JSON in exactly one place, to_json() here, when the journal line is written (and for --json);
+// from_json() reads one back (recovery, show). The field names are the journal's (DESIGN §9).
+//
+// RunningExperiment is the part known before the experiment starts: the state file carries it,
+// so a run killed mid-experiment can be recorded as `interrupted` by the next one.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ar::journal {
+
+// DESIGN §8. `rejected` covers protected paths, scope, duplicates and tampering.
+enum class Status { keep, discard, inconclusive, checks_failed, crash, timeout, apply_failed, rejected, interrupted };
+
+const char* to_string(Status status);
+std::optional<Status> status_from_string(const std::string& text);
+// crash, timeout, checks_failed and apply_failed: the experiment failed rather than measured.
+bool is_failure(Status status);
+
+struct RunningExperiment {
+  int id = 0;
+  std::string session;
+  std::string started_at;
+  std::string source_kind = "queue";  // queue | sweep | proposer
+  std::string source_file;            // "experiments/03-fnv.patch", "sweep:buckets", "proposer"
+  std::string title, hypothesis, mechanism, idea;
+  std::string patch_sha256;
+  std::string key;  // the hypothesis' identity: sweep key, else patch_sha256
+  std::string base_commit;
+  std::string stage = "screen";  // where it was last seen (state file only)
+};
+
+struct GateRun {
+  std::string name;
+  int exit = -1;
+  double seconds = 0;
+  std::string result;               // "exit 0", "timed out after 10s", ...
+  std::optional<std::string> tail;  // the output's end, for failures
+};
+
+struct MetricEffect {  // a paired comparison of one metric (primary, guard, confirm)
+  double effect = 0, ci_low = 0, ci_high = 0, improvement = 0, p = 1, p_worse = 1;
+};
+
+struct PrimaryMetric {
+  std::string name, unit, direction;
+  std::vector<double> base, candidate;  // per-run medians, one per pair
+  double base_median = 0, candidate_median = 0;
+  MetricEffect effect;
+};
+
+struct OtherMetric {  // a METRIC that is not compared
+  double base = 0, candidate = 0;
+  std::vector<double> base_samples, candidate_samples;
+  std::optional<double> change;
+};
+
+struct GuardResult {
+  std::string direction;
+  double tolerance = 0;
+  MetricEffect effect;
+};
+
+struct DecisionInfo {
+  std::string method, outcome, reason;
+  double look_alpha = 0, min_effect = 0, alpha = 0;
+  int max_pairs = 0;
+  std::vector<int> looks;
+};
+
+struct Measurement {  // present once the pairs ran to a decision
+  int pairs = 0;
+  double seconds = 0;
+  PrimaryMetric primary;
+  std::map<std::string, OtherMetric> others;
+  std::map<std::string, GuardResult> guards;
+  std::map<std::string, MetricEffect> confirms;
+  DecisionInfo decision;
+};
+
+struct ExperimentRecord {
+  RunningExperiment run;
+  std::string finished_at;
+  std::string diff_sha256;
+  std::vector<std::string> files;
+  std::string patch_file;  // empty until the patch was saved
+  std::string commit;      // when kept
+  Status status = Status::interrupted;
+  std::string reason;
+  std::vector<GateRun> gates;
+  std::optional<Measurement> measurement;
+  std::vector<std::string> warnings;  // rejected METRIC lines (at most 20)
+  std::optional<std::string> benchmark_tail;
+  std::map<std::string, double> durations;        // build, gates, measure, total (seconds)
+  nlohmann::json asi = nlohmann::json::object();  // free-form, from the source
+};
+
+nlohmann::json to_json(const RunningExperiment& running);  // the state file's "experiment"
+RunningExperiment running_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const ExperimentRecord& record);  // one journal line
+nlohmann::json to_json(const MetricEffect& e);
+// The one-line effect "-12.3% (95% CI -14.0% to -10.5%)".
+std::string effect_text(const MetricEffect& e);
+
+// The schema every new line is written with.
+int record_schema();
+
+}  // namespace ar::journal
+
+namespace ar::journal {
+// effect_text() of a journal record's "metric" object (readers of the file: status, report).
+std::string effect_text(const nlohmann::json& metric);
+}  // namespace ar::journal

@@ -1,0 +1,48 @@
+#pragma once
+// Benchmark runs: the one home of a single run (METRIC checks, tamper checks) and of the pair
+// loop (warm-up, AB/BA order, looks). measure, calibrate, verify and dry-run all use it.
+
+#include "pipeline/stage.hpp"
+
+#include <array>
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ar::pipeline {
+
+// Per side (0 base, 1 candidate) and metric, one value per run (the run's median).
+using Samples = std::array<std::map<std::string, std::vector<double>>, 2>;
+
+class Bench {
+ public:
+  // `experiment` 0 is work outside an experiment (its output goes to the run log).
+  Bench(Context& ctx, int experiment, std::string title) : m_ctx(ctx), m_id(experiment), m_title(std::move(title)) {}
+
+  // One benchmark process on `side`: its METRIC medians, or how it ends the experiment (crash,
+  // timeout, interrupted, or rejected for tampering with protected files).
+  std::variant<std::map<std::string, double>, Outcome> run_once(int side, const std::string& label);
+
+  // Takes the tamper snapshots, runs the warm-up, then pairs in decide::pair_order until
+  // `decided(k, samples)` says so or `max_pairs` ran; then checks both worktrees in full.
+  // `pairs` is the number of pairs that ran.
+  StageResult run_pairs(int max_pairs, const std::function<bool(int, const Samples&)>& decided, Samples& samples,
+                        int& pairs);
+
+  const std::vector<std::string>& warnings() const { return m_warnings; }
+  const std::optional<std::string>& tail() const { return m_tail; }  // output of a failed run
+  double seconds() const { return m_seconds; }
+
+ private:
+  StageResult tampered(int side, const std::string& label, const std::optional<std::string>& path);
+  Context& m_ctx;
+  int m_id;
+  std::string m_title;
+  std::vector<std::string> m_warnings;
+  std::optional<std::string> m_tail;
+  double m_seconds = 0;
+};
+
+}  // namespace ar::pipeline

@@ -1,0 +1,236 @@
+#include "pipeline/stages.hpp"
+
+#include "decide/schedule.hpp"
+#include "metrics/metric_parser.hpp"
+#include "pipeline/bench.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+#include <fmt/format.h>
+
+namespace ar::pipeline {
+
+namespace fs = std::filesystem;
+using journal::Status;
+
+exec::CommandResult build_side(Context& ctx, int side, int experiment, const std::string& label) {
+  const config::Config& cfg = ctx.cfg();
+  if (cfg.build.command.empty()) {
+    exec::CommandResult none;
+    none.process.ending = proc::Ending::exited;
+    none.process.exit_code = 0;
+    return none;
+  }
+  exec::Command c;
+  c.kind = exec::Kind::build;
+  c.label = label;
+  c.experiment = experiment;
+  c.side = side;
+  c.command = cfg.build.command;
+  c.cwd = ctx.workspace().cwd(side);
+  c.timeout = cfg.build.timeout;
+  return ctx.executor.run(c);
+}
+
+void ensure_base_built(Context& ctx) {
+  session::Workspace& ws = ctx.workspace();
+  if (ctx.cfg().build.command.empty() || ws.base_built()) return;
+  std::string best = git::to_hex(ws.best());
+  ctx.stage(0, "best commit", "build (base)");
+  exec::CommandResult r = build_side(ctx, 0, 0, "build base " + best.substr(0, 12));
+  if (r.interrupted()) throw Interrupted("interrupted while building the best commit; nothing was running");
+  if (!r.ok()) {
+    throw Error(fmt::format("the build of the best commit {} failed in {} ({}); see {}:\n{}", best.substr(0, 12),
+                            ws.side(0).path().string(), r.process.describe(), ctx.session.run_log().string(),
+                            r.process.tail));
+  }
+  ws.mark_base_built();
+}
+
+StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
+  const session::Paths& paths = ctx.session.paths();
+  fs::path saved = paths.patches / fmt::format("{:04d}.patch", record.run.id);
+  util::write_file_atomic(saved, h.patch);
+  record.patch_file = saved.lexically_relative(paths.root).generic_string();
+  git::ApplyOutcome ap = ctx.workspace().apply(h.patch);
+  if (!ap.ok) return Outcome{Status::apply_failed, "patch does not apply: " + ap.error};
+  return std::nullopt;
+}
+
+StageResult build(Context& ctx, journal::ExperimentRecord& record) {
+  if (ctx.cfg().build.command.empty()) return std::nullopt;
+  ctx.stage(record.run.id, record.run.title, "build");
+  exec::CommandResult r = build_side(ctx, 1, record.run.id, "build candidate");
+  record.durations["build"] = r.process.seconds;
+  StageResult end = command_outcome(r, "build", Status::checks_failed);
+  if (end && !r.interrupted()) {
+    record.gates.push_back({"build", r.process.exit_code, r.process.seconds, r.process.describe(), r.process.tail});
+  }
+  return end;
+}
+
+StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
+  const config::Config& cfg = ctx.cfg();
+  session::Workspace& ws = ctx.workspace();
+  if (cfg.gates.empty()) return std::nullopt;
+  ws.snapshot(1, cfg.protected_paths);
+  double total = 0;
+  StageResult end;
+  for (const config::Gate& g : cfg.gates) {
+    ctx.stage(record.run.id, record.run.title, "gate " + g.name);
+    exec::Command c;
+    c.kind = exec::Kind::gate;
+    c.label = "gate " + g.name;
+    c.experiment = record.run.id;
+    c.side = 1;
+    c.command = g.command;
+    c.cwd = ws.cwd(1);
+    c.timeout = g.timeout;
+    exec::CommandResult r = ctx.executor.run(c);
+    total += r.process.seconds;
+    if (r.interrupted()) {
+      end = Outcome{Status::interrupted, ""};
+      break;
+    }
+    journal::GateRun entry{g.name, r.process.exit_code, r.process.seconds, r.process.describe(), std::nullopt};
+    if (!r.ok()) entry.tail = r.process.tail;
+    record.gates.push_back(entry);
+    if (auto path = ws.check(1, cfg.protected_paths)) {
+      ws.mark_tampered(1);
+      end = Outcome{Status::rejected,
+                    fmt::format("tampering: gate {} changed {} in the candidate worktree while it ran", g.name, *path)};
+      break;
+    }
+    if (r.timed_out()) {
+      end = Outcome{Status::timeout, fmt::format("gate {} {}", g.name, r.process.describe())};
+      break;
+    }
+    if (!r.ok()) {
+      end = Outcome{Status::checks_failed,
+                    fmt::format("gate {} failed: {} after {:.1f}s", g.name, r.process.describe(), r.process.seconds)};
+      break;
+    }
+  }
+  record.durations["gates"] = total;
+  return end;
+}
+
+namespace {
+
+journal::MetricEffect effect_of(const decide::Effect& e) {
+  return {e.change, e.ci_low, e.ci_high, e.improvement, e.p_better, e.p_worse};
+}
+
+journal::Measurement measurement_of(const config::Config& cfg, const Samples& samples, const decide::Verdict& verdict,
+                                    int pairs, double seconds) {
+  const std::string& primary = cfg.metric.name;
+  journal::Measurement m;
+  m.pairs = pairs;
+  m.seconds = seconds;
+  auto get = [&](int side, const std::string& name) {
+    auto it = samples[static_cast<size_t>(side)].find(name);
+    return it == samples[static_cast<size_t>(side)].end() ? std::vector<double>() : it->second;
+  };
+  m.primary.name = primary;
+  m.primary.unit = cfg.metric.unit;
+  m.primary.direction = decide::to_string(cfg.metric.direction);
+  m.primary.base = get(0, primary);
+  m.primary.candidate = get(1, primary);
+  m.primary.base_median = metrics::median(m.primary.base);
+  m.primary.candidate_median = metrics::median(m.primary.candidate);
+  m.primary.effect = effect_of(verdict.primary);
+  for (const auto& [name, base_values] : samples[0]) {
+    if (name == primary) continue;
+    std::vector<double> cand = get(1, name);
+    if (base_values.empty() || cand.empty()) continue;
+    journal::OtherMetric o;
+    o.base = metrics::median(base_values);
+    o.candidate = metrics::median(cand);
+    o.base_samples = base_values;
+    o.candidate_samples = cand;
+    if (o.base != 0) o.change = o.candidate / o.base - 1.0;
+    m.others[name] = o;
+  }
+  for (const auto& g : cfg.guards) {
+    auto it = verdict.guards.find(g.name);
+    if (it == verdict.guards.end()) continue;
+    m.guards[g.name] = {decide::to_string(g.direction), g.tolerance, effect_of(it->second)};
+  }
+  for (const auto& [name, e] : verdict.confirms) m.confirms[name] = effect_of(e);
+  const decide::Rule& rule = cfg.decision;
+  m.decision = {decide::to_string(rule.method),
+                decide::to_string(verdict.outcome),
+                verdict.reason,
+                decide::look_alpha(rule, pairs),
+                rule.min_effect,
+                rule.alpha,
+                rule.max_pairs,
+                rule.looks};
+  return m;
+}
+
+}  // namespace
+
+StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict) {
+  const config::Config& cfg = ctx.cfg();
+  const decide::Rule& rule = cfg.decision;
+  Bench bench(ctx, record.run.id, record.run.title);
+  Samples samples;
+  int pairs = 0;
+  auto decided = [&](int k, const Samples& s) {
+    if (!decide::look_after(rule, k)) return false;
+    auto paired = [&](const std::string& name) { return decide::Paired{s[0].at(name), s[1].at(name)}; };
+    std::map<std::string, decide::Paired> guard_samples, confirm_samples;
+    for (const auto& g : cfg.guards) guard_samples[g.name] = paired(g.name);
+    for (const auto& c : cfg.confirms) confirm_samples[c.name] = paired(c.name);
+    verdict = decide::evaluate(paired(cfg.metric.name), cfg.metric.direction, guard_samples, cfg.guards, rule,
+                               confirm_samples, cfg.confirms);
+    return verdict.outcome != decide::Outcome::undecided;
+  };
+  StageResult end = bench.run_pairs(rule.max_pairs, decided, samples, pairs);
+  record.warnings = bench.warnings();
+  record.benchmark_tail = bench.tail();
+  if (end) return end;
+  record.measurement = measurement_of(cfg, samples, verdict, pairs, bench.seconds());
+  return std::nullopt;
+}
+
+Outcome decide_outcome(const decide::Verdict& v) {
+  switch (v.outcome) {
+    case decide::Outcome::keep:
+      return {Status::keep, v.reason};
+    case decide::Outcome::discard:
+      return {Status::discard, v.reason};
+    default:
+      return {Status::inconclusive, v.reason};
+  }
+}
+
+void commit(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
+  const config::Config& cfg = ctx.cfg();
+  ctx.stage(record.run.id, h.title, "commit");
+  const journal::Measurement& m = *record.measurement;
+  const journal::PrimaryMetric& p = m.primary;
+  std::string unit = cfg.metric.unit.empty() ? "" : " " + cfg.metric.unit;
+  std::string msg = h.title + "\n\n";
+  if (!h.hypothesis.empty()) msg += "Hypothesis: " + h.hypothesis + "\n";
+  if (!h.mechanism.empty()) msg += "Mechanism: " + h.mechanism + "\n";
+  msg += fmt::format("\n{}: {:.4g}{} -> {:.4g}{}, {} (one-sided p={:.2g}, {} pairs, {} is better)\n", cfg.metric.name,
+                     p.base_median, unit, p.candidate_median, unit, journal::effect_text(p.effect), p.effect.p, m.pairs,
+                     decide::to_string(cfg.metric.direction));
+  for (const auto& [name, g] : m.guards) {
+    msg += fmt::format("guard {}: {} (tolerance {:.0f}%)\n", name, journal::effect_text(g.effect), g.tolerance * 100);
+  }
+  nlohmann::json others = nlohmann::json::object();
+  for (const auto& [name, o] : m.others) others[name] = o.candidate;
+  nlohmann::json result = {{"status", "keep"},          {"metric", cfg.metric.name},
+                           {"base", p.base_median},     {"candidate", p.candidate_median},
+                           {"effect", p.effect.effect}, {"ci", {p.effect.ci_low, p.effect.ci_high}},
+                           {"p", p.effect.p},           {"pairs", m.pairs},
+                           {"metrics", others}};
+  msg += fmt::format("\nExperiment: {}\nResult: {}\n", record.run.id, result.dump());
+  record.commit = git::to_hex(ctx.workspace().keep(msg));
+  ctx.faults.point("commit");
+}
+
+}  // namespace ar::pipeline

@@ -1,0 +1,40 @@
+#pragma once
+// The stages of one experiment, in order: apply -> build -> gates -> measure -> decide ->
+// commit (keep) or revert. Each fills its part of the record and returns std::nullopt to go on,
+// or the Outcome that ends the experiment. The experiment driver (pipeline/experiment) calls them
+// in order and owns the restore on every exit path.
+
+#include "decide/decision.hpp"
+#include "pipeline/stage.hpp"
+#include "sources/patch_file.hpp"
+
+namespace ar::pipeline {
+
+// Builds side `side` (0 base, 1 candidate) with the config's build command; the one home of the
+// build call. No build command: succeeds without running anything.
+exec::CommandResult build_side(Context& ctx, int side, int experiment, const std::string& label);
+
+// The base worktree built at the best commit (outside any experiment); throws ar::Error when that
+// build fails (the loop cannot measure anything), ar::Interrupted when stopped.
+void ensure_base_built(Context& ctx);
+
+// Saves the diff under .autoresearch/patches (kept or not, every diff stays retrievable) and
+// applies it to the candidate's files and index.
+StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
+
+StageResult build(Context& ctx, journal::ExperimentRecord& record);
+
+// Gates in order, cheapest first as configured; each is checked for tampering afterwards.
+StageResult gates(Context& ctx, journal::ExperimentRecord& record);
+
+// Paired runs until the rule decides (DESIGN §7); fills record.measurement and `verdict`.
+StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict);
+
+// The status a verdict gives.
+Outcome decide_outcome(const decide::Verdict& verdict);
+
+// Commits the kept change on the session branch (title, hypothesis, mechanism, effect with CI,
+// Experiment: and Result: trailers); the new commit is the best.
+void commit(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
+
+}  // namespace ar::pipeline

@@ -1,0 +1,202 @@
+#include "session/session.hpp"
+
+#include "proc/subprocess.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+#include <unistd.h>
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace ar::session {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+std::string short_hex(const git_oid& oid) {
+  return git::to_hex(oid).substr(0, 12);
+}
+}  // namespace
+
+Session::Session(config::Config cfg, git::Repository repo, Paths paths, Progress& progress)
+    : m_cfg(std::move(cfg)),
+      m_repo(std::move(repo)),
+      m_paths(std::move(paths)),
+      m_progress(progress),
+      m_state(m_paths) {}
+
+void Session::open(bool write_header_now) {
+  m_lock.emplace(m_paths);
+  if (!m_lock->taken_over().empty()) {
+    m_progress.note(
+        fmt::format("warning: took over the lock of a run that is no longer running ({})", m_lock->taken_over()));
+  }
+  // Processes a killed predecessor left behind (its token is in the state file) go first, before
+  // the worktrees they may still be writing to are repaired.
+  m_previous_state = m_state.previous();
+  if (m_previous_state) {
+    std::string old_token = m_previous_state->value("token", "");
+    if (!old_token.empty()) {
+      int killed = proc::kill_by_token(old_token);
+      if (killed > 0) m_progress.note(fmt::format("warning: stopped {} process(es) left by the previous run", killed));
+    }
+  }
+  m_token = proc::new_stray_token();
+  std::string stamp = util::utc_now_iso();
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  m_run_log = m_paths.logs / fmt::format("run-{}-{}.log", stamp, ::getpid());
+
+  fs::create_directories(m_paths.logs);
+  fs::create_directories(m_paths.patches);
+  m_repo.ensure_excluded("/.autoresearch/");
+  if (m_repo.is_shallow()) {
+    m_progress.note(
+        "note: the repository is a shallow clone; that is fine for experiments, but `git log` "
+        "of the session branch stops at the shallow boundary");
+  }
+  std::vector<std::string> warnings;
+  journal::Journal j = journal::load(m_paths.journal, warnings);
+  for (const auto& w : warnings) m_progress.note("warning: " + w);
+  m_view = journal::view(j, m_cfg.session);
+
+  std::string branch_ref = "refs/heads/" + branch();
+  std::optional<git_oid> tip = m_repo.resolve(branch_ref);
+  std::string start_commit = m_view.start_commit;
+  if (!tip) {
+    if (!m_view.summaries.empty()) {
+      throw Error(
+          fmt::format("{}: the journal has {} experiments of session \"{}\" but the branch {} is gone; "
+                      "restore the branch or choose a new session name in {}",
+                      m_paths.journal.string(), m_view.summaries.size(), m_cfg.session, branch(),
+                      m_paths.config.filename().string()));
+    }
+    git_oid head = m_repo.head_commit();
+    m_repo.set_ref(branch_ref, head, "autoresearch: start session " + m_cfg.session);
+    tip = head;
+    if (start_commit.empty()) start_commit = git::to_hex(head);
+    m_progress.note(fmt::format("session {}: new branch {} at {}", m_cfg.session, branch(), short_hex(head)));
+  } else {
+    if (start_commit.empty()) start_commit = git::to_hex(*tip);
+    m_progress.note(fmt::format("session {}: resuming on {} at {} ({} experiments so far)", m_cfg.session, branch(),
+                                short_hex(*tip), m_view.summaries.size()));
+  }
+  repair_branch(*tip, start_commit);
+
+  m_cfg_json = config::to_json(m_cfg);
+  if (write_header_now && (!m_view.header || (*m_view.header)["config"] != m_cfg_json)) {
+    if (m_view.header) m_progress.note("config changed since the last run: a new journal segment starts");
+    write_header(start_commit);
+  }
+  if (git::tree_has_path(m_repo, *tip, ".gitmodules")) {
+    throw Error(
+        fmt::format("the repository has submodules (.gitmodules at {}); autoresearch does not check "
+                    "submodules out in its worktrees yet: vendor them or run on a repository without them",
+                    short_hex(*tip)));
+  }
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip);
+  // An unfinished experiment stays named until the run records it; the token must be on disk
+  // before any child can carry it.
+  m_state.start(m_cfg.session, m_token, m_previous_state ? m_previous_state->value("experiment", json()) : json());
+}
+
+// The journal is the truth: a commit on the branch that no keep record names comes from a keep
+// that was interrupted before it was recorded; take it back.
+void Session::repair_branch(git_oid& tip, const std::string& start_commit) {
+  std::string expected = m_view.kept.empty() ? start_commit : m_view.summaries[m_view.kept.back()].commit;
+  if (expected.empty() || git::to_hex(tip) == expected) return;
+  git_oid want = git::from_hex(expected);
+  std::vector<git_oid> extra = m_repo.first_parent_chain(tip, want);
+  for (const git_oid& c : extra) {
+    if (m_repo.commit_message(c).find("\nExperiment: ") == std::string::npos) {
+      throw Error(
+          fmt::format("branch {} has commit {} that autoresearch did not make; move it elsewhere (the "
+                      "session branch holds kept experiments only)",
+                      branch(), short_hex(c)));
+    }
+  }
+  m_repo.set_ref("refs/heads/" + branch(), want, "autoresearch: drop unrecorded keep");
+  m_progress.note(
+      fmt::format("warning: dropped {} unrecorded commit(s) from {} (a keep interrupted before it "
+                  "reached the journal)",
+                  extra.size(), branch()));
+  tip = want;
+}
+
+void Session::write_header(const std::string& start_commit) {
+  record_line({{"type", "header"},
+               {"schema", journal::k_schema},
+               {"session", m_cfg.session},
+               {"created_at", util::utc_now_iso()},
+               {"tool_version", AUTORESEARCH_VERSION},
+               {"start_commit", start_commit},
+               {"config", m_cfg_json}});
+}
+
+void Session::reload_config() {
+  config::Config fresh;
+  auto warn_once = [&](const std::string& msg) {
+    if (msg != m_config_warning) m_progress.note(msg);
+    m_config_warning = msg;
+  };
+  try {
+    fresh = config::load(m_cfg.path);
+  } catch (const ConfigError& e) {
+    warn_once(fmt::format("warning: the config was edited and no longer loads ({}); going on with the config in force",
+                          e.what()));
+    return;
+  }
+  json j = config::to_json(fresh);
+  if (j == m_cfg_json) return;
+  if (fresh.session != m_cfg.session) {
+    warn_once(
+        fmt::format("warning: the config now names session \"{}\"; a running session cannot switch: stop and "
+                    "run again to start it",
+                    fresh.session));
+    return;
+  }
+  m_config_warning.clear();
+  m_cfg = std::move(fresh);
+  m_cfg_json = std::move(j);
+  m_paths.queue = m_paths.root / m_cfg.sources.queue.dir;
+  m_progress.note(
+      fmt::format("config {} changed: the new settings apply from the next experiment (new journal segment)",
+                  m_paths.config.filename().string()));
+  write_header(m_view.start_commit);
+}
+
+std::optional<journal::RunningExperiment> Session::unfinished() const {
+  if (!m_previous_state || !m_previous_state->contains("experiment")) return std::nullopt;
+  const json& e = (*m_previous_state)["experiment"];
+  if (!e.is_object()) return std::nullopt;
+  journal::RunningExperiment r = journal::running_from_json(e);
+  r.session = m_cfg.session;
+  for (const auto& s : m_view.summaries) {
+    if (s.id == r.id) return std::nullopt;  // it finished after all
+  }
+  return r;
+}
+
+void Session::record(const journal::ExperimentRecord& record) {
+  json line = journal::to_json(record);
+  journal::Appended a = journal::append(m_paths.journal, line);
+  m_view.add(journal::summarize(line, a.offset, a.length));
+}
+
+void Session::record_line(const json& line) {
+  journal::append(m_paths.journal, line);
+  std::string type = line.value("type", "");
+  if (type == "header") {
+    if (!m_view.header) m_view.start_commit = line.value("start_commit", "");
+    m_view.header = line;
+  } else if (type == "stop") {
+    m_view.last_stop = line;
+  } else if (type == "calibration") {
+    m_view.last_calibration = line;
+  } else if (type == "verify") {
+    m_view.last_verify = line;
+  }
+}
+
+}  // namespace ar::session

@@ -1,0 +1,104 @@
+#include "session/workspace.hpp"
+
+#include "util/error.hpp"
+
+namespace ar::session {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* k_protected = "protected:";
+}
+
+Workspace::Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best)
+    : m_paths(paths),
+      m_cand(git::Worktree::ensure(repo, "autoresearch-cand", paths.cand_wt, branch_ref, best)),
+      m_base(git::Worktree::ensure(repo, "autoresearch-base", paths.base_wt, std::nullopt, best)),
+      m_best(best) {
+  // ensure() leaves a worktree it opened as it was: a killed run may have left it patched.
+  m_cand.reset_hard_clean(best);
+  m_base.reset_hard_clean(best);
+}
+
+fs::path Workspace::cwd(int i) const {
+  return m_paths.in_worktree(i == 0 ? m_base.path() : m_cand.path());
+}
+
+git_oid Workspace::keep(const std::string& message) {
+  git_oid commit = m_cand.commit_index(message, true);
+  m_best = commit;
+  m_base_at_best = false;  // revert() moves it
+  return commit;
+}
+
+void Workspace::revert() {
+  m_cand.reset_hard_clean(m_best);
+  m_tampered[1] = false;
+  if (m_tampered[0] || !m_base_at_best) {
+    m_base.reset_hard_clean(m_best);
+    m_base_at_best = true;
+    m_tampered[0] = false;
+    m_base_built.clear();
+  }
+}
+
+void Workspace::restore() {
+  m_cand.reset_hard_clean(m_best);
+  m_base.reset_hard_clean(m_best);
+  m_base_at_best = true;
+  m_tampered[0] = m_tampered[1] = false;
+}
+
+void Workspace::move_base(const git_oid& commit) {
+  m_base.reset_hard_clean(commit);
+  m_base_at_best = git_oid_equal(&commit, &m_best) != 0;
+  m_base_built.clear();
+}
+
+std::string Workspace::take_edit(bool& made_commits) {
+  // An agent that commits (aider does by default) would move the session branch: take its commits
+  // back as plain changes, so the branch only ever holds kept experiments.
+  git_oid head = m_cand.head_commit();
+  made_commits = git_oid_equal(&head, &m_best) == 0;
+  if (made_commits) m_cand.reset_soft(m_best);
+  std::string diff = git::diff_head_to_workdir(m_cand);
+  m_cand.reset_hard_clean(m_best);
+  return diff;
+}
+
+void Workspace::snapshot(int i, const std::vector<std::string>& protected_globs) {
+  m_fingerprint[i] = side(i).fingerprint(protected_globs);
+  m_protected_files[i].clear();
+  for (const auto& [key, value] : m_fingerprint[i]) {
+    if (key.rfind(k_protected, 0) == 0)
+      m_protected_files[i].push_back(key.substr(std::char_traits<char>::length(k_protected)));
+  }
+}
+
+std::optional<std::string> Workspace::first_difference(const std::map<std::string, std::string>& before,
+                                                       const std::map<std::string, std::string>& now) {
+  for (const auto& [key, value] : now) {
+    auto it = before.find(key);
+    if (it == before.end() || it->second != value) return key.substr(key.find(':') + 1);
+  }
+  for (const auto& [key, value] : before) {
+    if (now.count(key) == 0) return key.substr(key.find(':') + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Workspace::check(int i, const std::vector<std::string>& protected_globs) const {
+  auto now = const_cast<Workspace*>(this)->side(i).fingerprint(protected_globs);
+  return first_difference(m_fingerprint[i], now);
+}
+
+std::optional<std::string> Workspace::quick_check(int i) const {
+  const git::Worktree& wt = i == 0 ? m_base : m_cand;
+  for (const std::string& path : m_protected_files[i]) {
+    auto it = m_fingerprint[i].find(k_protected + path);
+    if (git::file_signature(wt.path() / path) != it->second) return path;
+  }
+  return std::nullopt;
+}
+
+}  // namespace ar::session

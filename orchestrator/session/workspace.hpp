@@ -1,0 +1,73 @@
+#pragma once
+// The two worktrees of a session and the one place that moves them.
+//
+// Invariant between experiments: the candidate (session branch checked out) and the base
+// (detached) are both clean at the best commit. Every path that leaves an experiment (revert,
+// keep, failure, interrupt) goes through revert(), keep() or restore() here.
+//
+// Tampering: a command must not change tracked files of its worktree or protected files. A full
+// check walks the worktree (git status against the index); a quick check only re-reads the
+// protected files. The pipeline takes full snapshots at stage boundaries and quick checks after
+// each benchmark run (DESIGN §10 "Tamper checks" says where and why).
+
+#include "git/git.hpp"
+#include "session/paths.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ar::session {
+
+class Workspace {
+ public:
+  // Opens (or recreates) both worktrees at `best` and cleans them.
+  Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best);
+
+  git::Worktree& side(int i) { return i == 0 ? m_base : m_cand; }
+  std::filesystem::path cwd(int i) const;  // where commands run in side i (the config's folder)
+  const git_oid& best() const { return m_best; }
+
+  git::ApplyOutcome apply(const std::string& patch) { return git::apply_patch(m_cand, patch); }
+  // Commits the candidate's index on the session branch; the new commit is the best. Returns the
+  // commit. revert() then settles both worktrees on it.
+  git_oid keep(const std::string& message);
+  // Candidate back to the best commit (tracked files, index and untracked files); the base too
+  // when it was tampered with or is not at the best commit (after a keep).
+  void revert();
+  // Both worktrees back to the best commit, whatever happened (failures, interrupts, verify).
+  void restore();
+  // Moves the base worktree to `commit` (verify measures the start commit there).
+  void move_base(const git_oid& commit);
+  // The candidate's change against the best commit as a patch (commits a proposer made are taken
+  // back as plain changes first; `made_commits` says whether there were any); the candidate is
+  // left clean at the best commit.
+  std::string take_edit(bool& made_commits);
+
+  // Build bookkeeping: the base needs a build after it moved.
+  bool base_built() const { return m_base_built == git::to_hex(m_best) && m_base_at_best; }
+  void mark_base_built() { m_base_built = git::to_hex(m_best); }
+
+  // Tampering. snapshot() records side i's state (full walk); check() compares with it and
+  // returns the first path that changed; quick_check() does so for protected files only.
+  void snapshot(int i, const std::vector<std::string>& protected_globs);
+  std::optional<std::string> check(int i, const std::vector<std::string>& protected_globs) const;
+  std::optional<std::string> quick_check(int i) const;
+  void mark_tampered(int i) { m_tampered[i] = true; }
+
+ private:
+  static std::optional<std::string> first_difference(const std::map<std::string, std::string>& before,
+                                                     const std::map<std::string, std::string>& now);
+  const Paths& m_paths;
+  git::Worktree m_cand;
+  git::Worktree m_base;
+  git_oid m_best;
+  bool m_base_at_best = true;
+  std::string m_base_built;
+  std::map<std::string, std::string> m_fingerprint[2];
+  std::vector<std::string> m_protected_files[2];  // tracked protected paths at the snapshot
+  bool m_tampered[2] = {false, false};
+};
+
+}  // namespace ar::session
