@@ -1,0 +1,140 @@
+// Spawning: the plan built before fork(), the child's setup between fork and exec, and the
+// guard that reaps it. Split from run() so the code that runs in the forked child, where only
+// async-signal-safe calls are allowed, sits in one place and can be read against that rule.
+
+#include "proc/spawn.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <string_view>
+
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace ar::proc::detail {
+
+ChildPlan make_plan(const RunSpec& spec) {
+  ChildPlan plan;
+  if (!spec.command.empty()) {
+    plan.args = {"/bin/sh", "-c", spec.command};
+  } else {
+    plan.args = spec.argv;
+    plan.path_lookup = true;
+  }
+  for (auto& arg : plan.args) plan.argv.push_back(arg.data());
+  plan.argv.push_back(nullptr);
+
+  if (!spec.env.empty() || !spec.stray_token.empty()) {
+    for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+      std::string_view text(*entry);
+      std::string_view name = text.substr(0, text.find('='));
+      bool overridden = name == k_token_variable ||
+                        std::any_of(spec.env.begin(), spec.env.end(), [&](const auto& kv) { return kv.first == name; });
+      if (!overridden) plan.env_strings.emplace_back(text);
+    }
+    for (const auto& [name, value] : spec.env) plan.env_strings.push_back(name + "=" + value);
+    if (!spec.stray_token.empty()) plan.env_strings.push_back(std::string(k_token_variable) + "=" + spec.stray_token);
+    for (auto& entry : plan.env_strings) plan.envp.push_back(entry.data());
+    plan.envp.push_back(nullptr);
+  }
+  plan.cwd = spec.cwd.string();
+  plan.parent = ::getpid();
+  return plan;
+}
+
+[[noreturn]] void exec_child(const ChildPlan& plan, int stdin_fd, int out_fd, int report_fd) {
+  auto fail = [report_fd](int stage) {
+    ChildReport report{stage, errno};
+    ssize_t ignored = ::write(report_fd, &report, sizeof report);
+    (void)ignored;
+    ::_exit(127);
+  };
+  if (::setpgid(0, 0) != 0) fail(k_stage_setpgid);
+  // If the orchestrator is killed outright (kill -9, OOM), the direct child goes with it; the rest
+  // of its group is stopped by the next run, which finds the group id in its state file.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != plan.parent) ::_exit(127);  // the parent died before prctl took effect
+
+  // Ignored signals and the blocked mask survive exec; a benchmark must start with defaults
+  // (`yes | head` relies on SIGPIPE killing `yes`).
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2})
+    ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Our descriptors sit above 2 (lift_above_stdio), so these dup2 calls never overwrite a source.
+  if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(out_fd, STDERR_FILENO) < 0)
+    fail(k_stage_redirect);
+  if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(k_stage_chdir);
+  if (!plan.envp.empty()) environ = const_cast<char**>(plan.envp.data());
+  if (plan.path_lookup)
+    ::execvp(plan.argv[0], plan.argv.data());
+  else
+    ::execv(plan.argv[0], plan.argv.data());
+  fail(k_stage_exec);
+  ::_exit(127);  // not reached; fail() does not return
+}
+
+std::string describe_start_failure(const ChildReport& report, const ChildPlan& plan) {
+  std::string why = errno_text(report.err);
+  switch (report.stage) {
+    case k_stage_setpgid:
+      return "setpgid: " + why;
+    case k_stage_redirect:
+      return "redirecting stdin/stdout: " + why;
+    case k_stage_chdir:
+      return fmt::format("cannot change to {}: {}", plan.cwd, why);
+    default:
+      return fmt::format("{}: {}", plan.args.front(), why);
+  }
+}
+
+// A descriptor that becomes readable when the child exits (Linux 5.3+), so an exit is seen at once
+// even while a leftover holds the pipe quiet. Invalid where unsupported: we then notice the exit
+// at the next poll step instead.
+Fd open_exit_fd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+#else
+  (void)pid;
+  return Fd();
+#endif
+}
+
+ChildGuard::~ChildGuard() {
+  if (!m_reaped) {
+    ::kill(-m_pid, SIGKILL);
+    ::kill(m_pid, SIGKILL);
+    reap();
+  }
+}
+
+bool ChildGuard::has_ended() const {
+  siginfo_t info{};
+  for (;;) {
+    if (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0) return info.si_pid == m_pid;
+    if (errno != EINTR) return true;  // ECHILD: nothing left to wait for
+  }
+}
+
+void ChildGuard::reap() {
+  for (;;) {
+    pid_t got = ::waitpid(m_pid, &m_status, 0);
+    if (got == m_pid) break;
+    if (got < 0 && errno != EINTR) break;
+  }
+  m_reaped = true;
+}
+
+}  // namespace ar::proc::detail

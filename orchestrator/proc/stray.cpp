@@ -1,0 +1,62 @@
+// Stray-process killing by environment token. A daemon that calls setsid() leaves the process
+// group, so killing the group misses it; but the token it inherited is still in the environment
+// it was started with, which /proc/<pid>/environ shows for our own user's processes.
+
+#include "proc/fd.hpp"
+#include "proc/subprocess.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+
+namespace ar::proc {
+
+int kill_by_token(const std::string& token) {
+  if (token.empty()) return 0;
+  const std::string needle = std::string(k_token_variable) + "=" + token;
+  int killed = 0;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return 0;
+  const pid_t self = ::getpid();
+  std::vector<char> buf(256 * 1024);
+  while (dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+    const std::string path = std::string("/proc/") + e->d_name + "/environ";
+    const detail::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) continue;
+    // Entries are NUL-separated; match a whole entry.
+    const std::string_view env(buf.data(), detail::read_full(fd.get(), buf.data(), buf.size()));
+    std::size_t at = 0;
+    while ((at = env.find(needle, at)) != std::string_view::npos) {
+      bool starts = at == 0 || env[at - 1] == '\0';
+      bool ends = at + needle.size() == env.size() || env[at + needle.size()] == '\0';
+      if (starts && ends) {
+        if (::kill(static_cast<pid_t>(pid), SIGKILL) == 0) ++killed;
+        break;
+      }
+      at += needle.size();
+    }
+  }
+  ::closedir(dir);
+  return killed;
+}
+
+std::string new_stray_token() {
+  unsigned char bytes[16] = {};
+  const detail::Fd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) detail::read_full(fd.get(), bytes, sizeof bytes);
+  std::string out;
+  for (unsigned char b : bytes) out += fmt::format("{:02x}", b);
+  return out + fmt::format("-{}", ::getpid());
+}
+
+}  // namespace ar::proc
