@@ -76,13 +76,16 @@ keep_value() { echo $(( (experiments + 1 - $1) * 100 )); }
 
 # A repository of `files` one-line files in 100 folders, value.txt and the config, one commit.
 make_template() {
-  local dir="$1" d f
+  local dir="$1" d f name
   mkdir -p "$dir"
   git -C "$dir" init -q -b main
+  # printf -v, not $(...): no fork a file.
   for ((d = 0; d < dirs; d++)); do
-    mkdir "$dir/$(printf 'd%02d' "$d")"
+    printf -v name 'd%02d' "$d"
+    mkdir "$dir/$name"
     for ((f = 0; f < per_dir; f++)); do
-      printf 'file %d of folder %d\n' "$f" "$d" > "$dir/$(printf 'd%02d/f%04d.txt' "$d" "$f")"
+      printf -v name 'd%02d/f%04d.txt' "$d" "$f"
+      printf 'file %d of folder %d\n' "$f" "$d" > "$dir/$name"
     done
   done
   keep_value 0 > "$dir/value.txt"
@@ -104,7 +107,9 @@ EOF
   printf '.autoresearch/\n.wt/\n' > "$dir/.gitignore"
   git -C "$dir" add -A
   GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' \
-    git -C "$dir" commit -q -m "overhead fixture"
+    git -C "$dir" -c gc.auto=0 commit -q -m "overhead fixture"
+  # Packed now, in the foreground: a background auto-gc would race the copies made of it.
+  git -C "$dir" gc -q
 }
 
 # A one-line hunk turning `old` into `new` in `path`.
@@ -193,7 +198,7 @@ time_cli() {
     done
     if [ "$kind" = keep ]; then
       git -C "$cand" add -A
-      git -C "$cand" commit -q -m "$kind $i" -m "Experiment: $i"
+      git -C "$cand" -c gc.auto=0 commit -q -m "$kind $i" -m "Experiment: $i"
       new="$(git -C "$cand" rev-parse HEAD)"
       git -C "$base" reset -q --hard "$new"
       git -C "$base" clean -fdq
