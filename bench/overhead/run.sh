@@ -304,11 +304,15 @@ cli_discard="$(time_cli "$tmp/cli-discard" discard)"
 head -1 "$tmp/loop-keep/results.jsonl" > "$tmp/header.jsonl"
 echo "keep path after a $history-record journal ..." >&2
 if [ -n "$generator" ]; then
-  "$generator" "$tmp/history.jsonl" "$history" "$session" > /dev/null
+  # Keep records name commits the session branch does not hold; the loop would refuse them.
+  "$generator" "$tmp/history-all.jsonl" "$history" "$session" > /dev/null
+  grep -v '"status": *"keep"' "$tmp/history-all.jsonl" > "$tmp/history.jsonl" || true
+  rm -f "$tmp/history-all.jsonl"
 else
   gen_records "$history" > "$tmp/history.jsonl"
 fi
 loop_keep_history="$(time_loop "$tmp/loop-history" keep "$tmp/history.jsonl")"
+rm -rf "$tmp/loop-history" "$tmp/history.jsonl"
 
 rows=()
 for n in $journal_sizes; do
@@ -317,9 +321,10 @@ for n in $journal_sizes; do
   cp -a "$tmp/template" "$dir"
   loop_run "$dir"
   make_journal "$dir/results.jsonl" "$n" "$tmp/header.jsonl"
-  read -r s1 m1 < <(measure_cmd "$dir" "$binary" status)
-  read -r s2 m2 < <(measure_cmd "$dir" "$binary" status --json)
-  read -r s3 m3 < <(measure_cmd "$dir" "$binary" report)
+  # Assignments, not `< <(...)`: a failing command must stop the script.
+  r1="$(measure_cmd "$dir" "$binary" status)"; read -r s1 m1 <<< "$r1"
+  r2="$(measure_cmd "$dir" "$binary" status --json)"; read -r s2 m2 <<< "$r2"
+  r3="$(measure_cmd "$dir" "$binary" report)"; read -r s3 m3 <<< "$r3"
   rows+=("| \`status\`, $n records | $(fmt_run "$s1" "$m1") | | |")
   rows+=("| \`status --json\`, $n records | $(fmt_run "$s2" "$m2") | | |")
   rows+=("| \`report\`, $n records | $(fmt_run "$s3" "$m3") | | |")
@@ -331,7 +336,7 @@ discard_ratio="$(ratio "$loop_discard" "$cli_discard")"
 history_ratio="$(ratio "$loop_keep_history" "$loop_keep")"
 
 echo
-echo "$files files, $experiments experiments a path, $((2 * pairs)) benchmark runs an experiment ($(uname -sm), $(nproc) cores)"
+echo "$((dirs * per_dir)) files, $experiments experiments a path, $((2 * pairs)) benchmark runs an experiment ($(uname -sm), $(nproc) cores)"
 echo
 echo "| measurement | autoresearch | git CLI / reference | ratio |"
 echo "|---|---:|---:|---:|"
