@@ -1,0 +1,312 @@
+// The loop's decisions, driven through app::run with a FakeExecutor: no process starts. Git is
+// real (a repository in a temp dir, through libgit2), so keeps and reverts are checked on the
+// actual branch and worktrees.
+
+#include "app/app.hpp"
+#include "git/git.hpp"
+#include "support/fake_executor.hpp"
+#include "support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace ar {
+namespace {
+
+namespace fs = std::filesystem;
+using exec::Command;
+using exec::Kind;
+using nlohmann::json;
+using test::FakeAnswer;
+using test::FakeExecutor;
+using test::read_text;
+using test::shell;
+using test::shell_quote;
+using test::TempDir;
+using test::write_text;
+
+class Collect : public session::Progress {
+ public:
+  void note(const std::string& line) override { notes.push_back(line); }
+  void stage(int, const std::string&, const std::string&) override {}
+  void finished(const journal::ExperimentRecord& r) override { finished_ids.push_back(r.run.id); }
+  std::vector<std::string> notes;
+  std::vector<int> finished_ids;
+};
+
+// One line of the form the queue reads: a header and a diff that turns `from` into `to`.
+std::string patch(const std::string& title, const std::string& file, const std::string& from, const std::string& to) {
+  return "Title: " + title + "\n\ndiff --git a/" + file + " b/" + file + "\n--- a/" + file + "\n+++ b/" + file +
+         "\n@@ -1 +1 @@\n-" + from + "\n+" + to + "\n";
+}
+
+class LoopTest : public ::testing::Test {
+ protected:
+  git::Library libgit2;
+  TempDir tmp{"autoresearch-loop"};
+  fs::path root = tmp.path() / "repo";
+  std::shared_ptr<FakeExecutor::Log> log = std::make_shared<FakeExecutor::Log>();
+  Collect progress;
+  int bench_calls = 0;
+
+  void SetUp() override {
+    fs::create_directories(root);
+    write_text(root / "speed.txt", "1.0\n");
+    write_text(root / "ok.txt", "ok\n");
+    write_config("");
+    git("init -q");
+    git("add -A");
+    git("commit -q -m fixture");
+  }
+
+  void write_config(const std::string& extra) {
+    write_text(root / "autoresearch.config.yaml",
+               "session: fake\nbenchmark: {command: bench, warmup: 0}\nmetric: {name: t, direction: lower}\n"
+               "gates:\n  - {name: check, command: check}\ncalibration: {on_start: false}\n" +
+                   extra);
+  }
+
+  void git(const std::string& args) {
+    std::string out;
+    int rc = shell("cd " + shell_quote(root.string()) +
+                       " && GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t "
+                       "git -c core.hooksPath=/dev/null " +
+                       args,
+                   &out);
+    ASSERT_EQ(rc, 0) << args << "\n" << out;
+  }
+  std::string git_out(const std::string& args) {
+    std::string out;
+    shell("cd " + shell_quote(root.string()) + " && git " + args, &out);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+
+  void queue(const std::string& name, const std::string& text) { write_text(root / "experiments" / name, text); }
+
+  // The fake benchmark: 100 * speed.txt of its worktree, with a small deterministic wobble; a
+  // `crash.txt` makes it exit 139. The fake gate fails unless ok.txt says ok, and times out when
+  // `hang.txt` exists.
+  std::map<Kind, FakeExecutor::Handler> handlers() {
+    return {{Kind::benchmark,
+             [this](const Command& c) {
+               FakeAnswer a;
+               if (fs::exists(c.cwd / "crash.txt")) {
+                 a.exit_code = 139;
+                 a.output = "segfault";
+                 return a;
+               }
+               double speed = std::stod(read_text(c.cwd / "speed.txt"));
+               double wobble = 0.003 * std::sin(1.7 * ++bench_calls);
+               a.metrics = {{"t", 100 * speed * (1 + wobble)}};
+               return a;
+             }},
+            {Kind::gate, [](const Command& c) {
+               FakeAnswer a;
+               if (fs::exists(c.cwd / "hang.txt")) a.timed_out = true;
+               a.exit_code = read_text(c.cwd / "ok.txt") == "ok\n" ? 0 : 4;
+               return a;
+             }}};
+  }
+
+  app::Summary run(app::Options o = {}) {
+    o.config_path = root / "autoresearch.config.yaml";
+    return app::run(o, progress, [this](const app::ExecutorSetup&, util::FaultPlan&) {
+      return std::make_unique<FakeExecutor>(handlers(), log);
+    });
+  }
+
+  std::vector<json> records() const {
+    std::vector<json> out;
+    std::ifstream in(root / "results.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      json j = json::parse(line);
+      if (j["type"] == "experiment") out.push_back(j);
+    }
+    return out;
+  }
+
+  std::vector<Command> calls_of(int experiment, Kind kind) const {
+    std::vector<Command> out;
+    for (const auto& c : log->of(kind)) {
+      if (c.experiment == experiment) out.push_back(c);
+    }
+    return out;
+  }
+};
+
+TEST_F(LoopTest, KeepsAFasterChangeAndDiscardsASlowerOne) {
+  queue("01-faster.patch", patch("Ten percent faster", "speed.txt", "1.0", "0.9"));
+  queue("02-slower.patch", patch("Ten percent slower", "speed.txt", "0.9", "1.0"));
+  std::string start = git_out("rev-parse HEAD");
+  app::Summary s = run();
+  EXPECT_EQ(s.experiments, 2);
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["status"], "keep") << r[0].dump(2);
+  EXPECT_EQ(r[1]["status"], "discard") << r[1].dump(2);
+  EXPECT_EQ(r[1]["reason"], "regression");
+  // The keep is one commit on the session branch that changes speed.txt; the second experiment
+  // was measured against it.
+  EXPECT_EQ(git_out("rev-list autoresearch/fake ^" + start), r[0]["commit"].get<std::string>());
+  EXPECT_EQ(git_out("show autoresearch/fake:speed.txt"), "0.9");
+  EXPECT_EQ(r[1]["base_commit"], r[0]["commit"]);
+  EXPECT_NEAR(r[0]["metric"]["effect"].get<double>(), -0.10, 0.01);
+  // Pairs alternate AB, BA, ... and every pair is in the record.
+  std::vector<Command> bench = calls_of(1, Kind::benchmark);
+  int pairs = r[0]["pairs"];
+  ASSERT_EQ(bench.size(), static_cast<size_t>(2 * pairs));
+  for (int k = 0; k < pairs; ++k) {
+    int first = k % 2 == 0 ? 0 : 1;
+    EXPECT_EQ(bench[static_cast<size_t>(2 * k)].side, first) << "pair " << k + 1;
+    EXPECT_EQ(bench[static_cast<size_t>(2 * k + 1)].side, 1 - first) << "pair " << k + 1;
+  }
+  EXPECT_EQ(r[0]["metric"]["base"].size(), static_cast<size_t>(pairs));
+  // The gate ran in the candidate worktree before any benchmark run of the experiment.
+  ASSERT_EQ(calls_of(1, Kind::gate).size(), 1u);
+  EXPECT_NE(calls_of(1, Kind::gate)[0].cwd.string().find("wt/cand"), std::string::npos);
+  // Both worktrees are clean at the best commit.
+  EXPECT_EQ(read_text(root / ".autoresearch/wt/base/speed.txt"), "0.9\n");
+  EXPECT_EQ(read_text(root / ".autoresearch/wt/cand/speed.txt"), "0.9\n");
+  EXPECT_EQ(progress.finished_ids, (std::vector<int>{1, 2}));
+}
+
+TEST_F(LoopTest, AFailedGateEndsTheExperimentBeforeAnyBenchmarkRun) {
+  queue("01-break.patch", patch("Break the gate", "ok.txt", "ok", "bad"));
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["status"], "checks_failed");
+  EXPECT_EQ(r[0]["reason"], "gate check failed: exit 4 after 0.0s");
+  EXPECT_TRUE(calls_of(1, Kind::benchmark).empty());
+  EXPECT_FALSE(r[0].contains("metric"));
+  EXPECT_EQ(read_text(root / ".autoresearch/wt/cand/ok.txt"), "ok\n") << "the patch was not reverted";
+}
+
+TEST_F(LoopTest, CrashTimeoutApplyFailureAndNotAPatchAreRecordedAndTheLoopGoesOn) {
+  queue("01-crash.patch",
+        "Title: Crash\n\ndiff --git a/crash.txt b/crash.txt\nnew file mode 100644\n--- /dev/null\n"
+        "+++ b/crash.txt\n@@ -0,0 +1 @@\n+boom\n");
+  queue("02-hang.patch",
+        "Title: Hang the gate\n\ndiff --git a/hang.txt b/hang.txt\nnew file mode 100644\n--- /dev/null\n"
+        "+++ b/hang.txt\n@@ -0,0 +1 @@\n+zzz\n");
+  queue("03-stale.patch", patch("Stale context", "speed.txt", "7.0", "0.5"));
+  queue("04-prose.patch", "Title: Just words\n\nThis is not a diff.\n");
+  queue("05-faster.patch", patch("Faster", "speed.txt", "1.0", "0.8"));
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[0]["status"], "crash");
+  EXPECT_NE(r[0]["reason"].get<std::string>().find("exit 139 on the"), std::string::npos) << r[0]["reason"];
+  EXPECT_EQ(r[0]["benchmark_tail"], "segfault");
+  EXPECT_EQ(r[1]["status"], "timeout");
+  EXPECT_EQ(r[2]["status"], "apply_failed");
+  EXPECT_EQ(r[2]["reason"].get<std::string>().rfind("patch does not apply", 0), 0u);
+  EXPECT_EQ(r[3]["status"], "rejected");
+  EXPECT_EQ(r[3]["reason"].get<std::string>().rfind("not a patch", 0), 0u);
+  EXPECT_EQ(r[4]["status"], "keep");
+  EXPECT_FALSE(fs::exists(root / ".autoresearch/wt/cand/crash.txt"));
+  EXPECT_FALSE(fs::exists(root / ".autoresearch/wt/cand/hang.txt"));
+}
+
+TEST_F(LoopTest, TheSamePatchUnderAnotherNameIsADuplicate) {
+  queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
+  queue("02-again.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["status"], "rejected");
+  EXPECT_EQ(r[1]["reason"], "duplicate of experiment 1 (experiments/01-faster.patch)");
+  // A second run finds nothing new: each file is tried once.
+  app::Summary again = run();
+  EXPECT_EQ(again.experiments, 0);
+  EXPECT_EQ(again.stop_reason, "no more hypotheses (every source is done)");
+}
+
+TEST_F(LoopTest, ConsecutiveFailuresStopTheRun) {
+  write_config("limits: {max_consecutive_failures: 2}\n");
+  git("commit -qam limits");
+  for (const char* name : {"01-a.patch", "02-b.patch", "03-c.patch"}) {
+    queue(name, patch(std::string("Break ") + name, "ok.txt", "ok", std::string("bad ") + name));
+  }
+  app::Summary s = run();
+  EXPECT_EQ(s.experiments, 2);
+  EXPECT_EQ(s.stop_reason, "max_consecutive_failures reached (2 in a row)");
+}
+
+TEST_F(LoopTest, PlateauSwitchesToTheNextSource) {
+  write_config(
+      "sources:\n  sweeps:\n    - {name: speed, file: speed.txt, pattern: '^(\\S+)', values: ['0.5']}\n"
+      "limits: {plateau: 2, on_plateau: next_source}\n");
+  git("commit -qam sweeps");
+  queue("01-slower.patch", patch("Slower", "speed.txt", "1.0", "1.2"));
+  queue("02-slower.patch", patch("Slower still", "speed.txt", "1.0", "1.3"));
+  queue("03-never.patch", patch("Never tried", "speed.txt", "1.0", "1.4"));
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[2]["source"]["kind"], "sweep") << "the queue was switched off after two experiments without a keep";
+  EXPECT_EQ(r[2]["status"], "keep");
+  EXPECT_EQ(r[2]["asi"]["from"], "1.0");
+}
+
+TEST_F(LoopTest, AnExperimentALostRunLeftUnfinishedIsRecordedOnceAndRetried) {
+  queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
+  // What a run killed at the third pair of experiment 1 leaves in its state file.
+  fs::create_directories(root / ".autoresearch");
+  std::string sha;
+  {
+    // The identity the queue gives the file (sha256 of its bytes).
+    std::string out;
+    shell("sha256sum " + shell_quote((root / "experiments/01-faster.patch").string()), &out);
+    sha = out.substr(0, 64);
+  }
+  json state = {{"pid", 999999999},
+                {"token", ""},
+                {"session", "fake"},
+                {"experiment",
+                 {{"id", 1},
+                  {"title", "Faster"},
+                  {"source", {{"kind", "queue"}, {"file", "experiments/01-faster.patch"}}},
+                  {"patch_sha256", sha},
+                  {"key", sha},
+                  {"stage", "pair 3/12"},
+                  {"started_at", "x"}}}};
+  write_text(root / ".autoresearch/state.json", state.dump());
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["status"], "interrupted");
+  EXPECT_EQ(r[0]["reason"], "found unfinished at stage \"pair 3/12\" (the previous run stopped)");
+  EXPECT_EQ(r[1]["status"], "keep") << "the interrupted hypothesis is tried again once";
+  EXPECT_EQ(r[1]["id"], 2);
+  // Recorded once: a further run adds nothing.
+  run();
+  EXPECT_EQ(records().size(), 2u);
+}
+
+TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
+  queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
+  app::Options o;
+  o.config_path = root / "autoresearch.config.yaml";
+  app::run(o, progress, [this](const app::ExecutorSetup&, util::FaultPlan&) {
+    auto h = handlers();
+    h[Kind::benchmark] = [](const Command&) {
+      FakeAnswer a;
+      a.metrics = {{"other", 1.0}};
+      return a;
+    };
+    return std::make_unique<FakeExecutor>(h, log);
+  });
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["status"], "crash");
+  EXPECT_EQ(r[0]["reason"], "benchmark printed no METRIC t on the base (best commit) (pair 1 base)");
+}
+
+}  // namespace
+}  // namespace ar
