@@ -218,6 +218,7 @@ Summary dry_run(pipeline::Context& ctx) {
       c.command = g.command;
       c.cwd = ctx.workspace().cwd(1);
       c.timeout = g.timeout;
+      ctx.workspace().ran_command(1);
       exec::CommandResult r = ctx.executor.run(c);
       if (r.interrupted()) throw Interrupted("dry run interrupted");
       if (!r.ok())

@@ -293,33 +293,7 @@ std::string file_signature(const fs::path& file) {
 }
 
 std::map<std::string, std::string> Worktree::fingerprint(const std::vector<std::string>& protected_globs) const {
-  std::map<std::string, std::string> out;
-  git_status_options so = GIT_STATUS_OPTIONS_INIT;
-  so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
-  so.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-  git_status_list* list = nullptr;
-  check_git(git_status_list_new(&list, m_repo.get(), &so), fmt::format("{}: status", m_path.string()));
-  StatusListPtr owned(list);
-  size_t n = git_status_list_entrycount(list);
-  for (size_t i = 0; i < n; ++i) {
-    const git_status_entry* e = git_status_byindex(list, i);
-    if (e->index_to_workdir == nullptr) continue;
-    const char* path = e->index_to_workdir->old_file.path;
-    if (path == nullptr) continue;
-    out[std::string("changed:") + path] = file_signature(m_path / path);
-  }
-  if (!protected_globs.empty()) {
-    git_index* index = nullptr;
-    check_git(git_repository_index(&index, m_repo.get()), "open worktree index");
-    IndexPtr owned_index(index);
-    size_t count = git_index_entrycount(index);
-    for (size_t i = 0; i < count; ++i) {
-      const git_index_entry* e = git_index_get_byindex(index, i);
-      if (util::first_match(protected_globs, e->path) == nullptr) continue;
-      out[std::string("protected:") + e->path] = file_signature(m_path / e->path);
-    }
-  }
-  return out;
+  return scan(protected_globs).fingerprint;
 }
 
 git_oid Worktree::commit_index(const std::string& message, bool update_head) {

@@ -122,6 +122,27 @@ public:
   // taken around a command mean it left the tracked tree and the protected files alone.
   std::map<std::string, std::string> fingerprint(const std::vector<std::string>& protected_globs) const;
 
+  // The fingerprint and the untracked (not ignored) files, from one walk of the worktree.
+  struct Scan {
+    std::map<std::string, std::string> fingerprint;
+    std::vector<std::string> untracked;
+  };
+  Scan scan(const std::vector<std::string>& protected_globs) const;
+  // The fingerprint of a worktree known to match its index (no tracked file changed): only the
+  // protected files are read, from the index's list; nothing else is walked.
+  std::map<std::string, std::string> protected_fingerprint(const std::vector<std::string>& protected_globs) const;
+
+  // Paths whose index entry differs from `commit`'s tree (added, deleted, modified, both sides of
+  // a rename). Reads the index and the tree only.
+  std::vector<std::string> index_changes(const git_oid& commit) const;
+
+  // Puts `paths` back as `commit` has them, in the index and the files (a path `commit` lacks is
+  // removed), moves HEAD (detached, or the branch HEAD names when `branch` is true) to `commit`,
+  // and deletes the `untracked` files. With the right `paths` (index_changes and, for a HEAD move,
+  // the tree diff) this equals reset_hard_clean without walking the tree.
+  void restore_paths(const git_oid& commit, const std::vector<std::string>& paths,
+                     const std::vector<std::string>& untracked);
+
   // Commits the index on top of HEAD, moving the branch HEAD points at when `update_head`;
   // otherwise only creates the commit object. Returns the new commit.
   git_oid commit_index(const std::string& message, bool update_head);
@@ -139,6 +160,9 @@ private:
 // What a tamper check compares for one file: a content hash (a size and mtime signature over 16
 // MiB), "link:<target>" for a symlink, "<missing>" when absent.
 std::string file_signature(const std::filesystem::path& file);
+
+// Paths that differ between the trees of two commits.
+std::vector<std::string> tree_changes(git_repository* repo, const git_oid& from, const git_oid& to);
 
 // One file a patch touches, as git reads it.
 struct PatchFile {

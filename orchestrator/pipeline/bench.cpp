@@ -37,6 +37,7 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   c.cwd = m_ctx.workspace().cwd(side);
   c.timeout = cfg.benchmark.timeout;
   c.scan_metrics = true;
+  m_ctx.workspace().ran_command(side);
   exec::CommandResult r = m_ctx.executor.run(c);
   m_seconds += r.process.seconds;
   if (r.interrupted()) return Outcome{Status::interrupted, ""};

@@ -29,6 +29,7 @@ exec::CommandResult build_side(Context& ctx, int side, int experiment, const std
   c.command = cfg.build.command;
   c.cwd = ctx.workspace().cwd(side);
   c.timeout = cfg.build.timeout;
+  ctx.workspace().ran_command(side);
   return ctx.executor.run(c);
 }
 
@@ -86,6 +87,7 @@ StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
     c.command = g.command;
     c.cwd = ws.cwd(1);
     c.timeout = g.timeout;
+    ws.ran_command(1);
     exec::CommandResult r = ctx.executor.run(c);
     total += r.process.seconds;
     if (r.interrupted()) {

@@ -31,26 +31,58 @@ git_oid Workspace::keep(const std::string& message) {
   return commit;
 }
 
+git::ApplyOutcome Workspace::apply(const std::string& patch) {
+  git::ApplyOutcome out = git::apply_patch(m_cand, patch);
+  if (!out.ok) m_known[1] = false;  // whatever libgit2 left behind goes by the slow path
+  return out;
+}
+
+void Workspace::reset_slow(int i) {
+  side(i).reset_hard_clean(m_best);
+  m_known[i] = true;
+  m_untracked[i].clear();
+}
+
+// Side i to the best commit. `from` is the commit its HEAD is at now.
+void Workspace::settle(int i, const git_oid& from) {
+  if (!m_known[i] || m_tampered[i]) {
+    reset_slow(i);
+    return;
+  }
+  git::Worktree& wt = side(i);
+  // What differs from the best commit: the index against its HEAD (an applied patch), and the
+  // tree of its HEAD against the best (a keep the base has not followed yet).
+  std::vector<std::string> paths = wt.index_changes(from);
+  if (git_oid_equal(&from, &m_best) == 0) {
+    std::vector<std::string> moved = git::tree_changes(wt.get(), from, m_best);
+    paths.insert(paths.end(), moved.begin(), moved.end());
+  }
+  wt.restore_paths(m_best, paths, m_untracked[i]);
+  m_untracked[i].clear();
+}
+
 void Workspace::revert() {
-  m_cand.reset_hard_clean(m_best);
+  settle(1, m_cand.head_commit());
   m_tampered[1] = false;
   if (m_tampered[0] || !m_base_at_best) {
-    m_base.reset_hard_clean(m_best);
+    settle(0, m_base.head_commit());
+    if (m_tampered[0]) m_base_built.clear();
     m_base_at_best = true;
     m_tampered[0] = false;
-    m_base_built.clear();
   }
 }
 
 void Workspace::restore() {
-  m_cand.reset_hard_clean(m_best);
-  m_base.reset_hard_clean(m_best);
+  reset_slow(1);
+  reset_slow(0);
   m_base_at_best = true;
   m_tampered[0] = m_tampered[1] = false;
 }
 
 void Workspace::move_base(const git_oid& commit) {
   m_base.reset_hard_clean(commit);
+  m_known[0] = true;
+  m_untracked[0].clear();
   m_base_at_best = git_oid_equal(&commit, &m_best) != 0;
   m_base_built.clear();
 }
@@ -62,12 +94,18 @@ std::string Workspace::take_edit(bool& made_commits) {
   made_commits = git_oid_equal(&head, &m_best) == 0;
   if (made_commits) m_cand.reset_soft(m_best);
   std::string diff = git::diff_head_to_workdir(m_cand);
-  m_cand.reset_hard_clean(m_best);
+  reset_slow(1);
   return diff;
 }
 
 void Workspace::snapshot(int i, const std::vector<std::string>& protected_globs) {
-  m_fingerprint[i] = side(i).fingerprint(protected_globs);
+  // A side in a known state has no changed tracked file: only the protected files need reading.
+  if (m_known[i]) {
+    m_fingerprint[i] = side(i).protected_fingerprint(protected_globs);
+  } else {
+    git::Worktree::Scan scan = side(i).scan(protected_globs);
+    m_fingerprint[i] = std::move(scan.fingerprint);
+  }
   m_protected_files[i].clear();
   for (const auto& [key, value] : m_fingerprint[i]) {
     if (key.rfind(k_protected, 0) == 0)
@@ -87,9 +125,14 @@ std::optional<std::string> Workspace::first_difference(const std::map<std::strin
   return std::nullopt;
 }
 
-std::optional<std::string> Workspace::check(int i, const std::vector<std::string>& protected_globs) const {
-  auto now = const_cast<Workspace*>(this)->side(i).fingerprint(protected_globs);
-  return first_difference(m_fingerprint[i], now);
+std::optional<std::string> Workspace::check(int i, const std::vector<std::string>& protected_globs) {
+  git::Worktree::Scan scan = side(i).scan(protected_globs);
+  std::optional<std::string> changed = first_difference(m_fingerprint[i], scan.fingerprint);
+  bool tracked_changed = false;
+  for (const auto& [key, value] : scan.fingerprint) tracked_changed |= key.rfind("changed:", 0) == 0;
+  m_known[i] = !tracked_changed && !changed;
+  m_untracked[i] = std::move(scan.untracked);
+  return changed;
 }
 
 std::optional<std::string> Workspace::quick_check(int i) const {

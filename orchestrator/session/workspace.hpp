@@ -9,6 +9,10 @@
 // check walks the worktree (git status against the index); a quick check only re-reads the
 // protected files. The pipeline takes full snapshots at stage boundaries and quick checks after
 // each benchmark run (DESIGN §10 "Tamper checks" says where and why).
+//
+// Moves are cheap when the state of a side is known (no command ran since it was last reset or
+// checked): only the paths that differ are restored. Otherwise, or after tampering, the side is
+// reset and cleaned in full.
 
 #include "git/git.hpp"
 #include "session/paths.hpp"
@@ -29,7 +33,7 @@ class Workspace {
   std::filesystem::path cwd(int i) const;  // where commands run in side i (the config's folder)
   const git_oid& best() const { return m_best; }
 
-  git::ApplyOutcome apply(const std::string& patch) { return git::apply_patch(m_cand, patch); }
+  git::ApplyOutcome apply(const std::string& patch);
   // Commits the candidate's index on the session branch; the new commit is the best. Returns the
   // commit. revert() then settles both worktrees on it.
   git_oid keep(const std::string& message);
@@ -52,13 +56,17 @@ class Workspace {
   // Tampering. snapshot() records side i's state (full walk); check() compares with it and
   // returns the first path that changed; quick_check() does so for protected files only.
   void snapshot(int i, const std::vector<std::string>& protected_globs);
-  std::optional<std::string> check(int i, const std::vector<std::string>& protected_globs) const;
+  std::optional<std::string> check(int i, const std::vector<std::string>& protected_globs);
   std::optional<std::string> quick_check(int i) const;
   void mark_tampered(int i) { m_tampered[i] = true; }
+  // A command ran in side i: what its files are is no longer known until the next check().
+  void ran_command(int i) { m_known[i] = false; }
 
  private:
   static std::optional<std::string> first_difference(const std::map<std::string, std::string>& before,
                                                      const std::map<std::string, std::string>& now);
+  void settle(int i, const git_oid& from);
+  void reset_slow(int i);
   const Paths& m_paths;
   git::Worktree m_cand;
   git::Worktree m_base;
@@ -68,6 +76,10 @@ class Workspace {
   std::map<std::string, std::string> m_fingerprint[2];
   std::vector<std::string> m_protected_files[2];  // tracked protected paths at the snapshot
   bool m_tampered[2] = {false, false};
+  // m_known[i]: every tracked file of side i matches its index and the untracked (not ignored)
+  // files are exactly m_untracked[i]; then a move needs no walk (see settle()).
+  bool m_known[2] = {true, true};
+  std::vector<std::string> m_untracked[2];
 };
 
 }  // namespace ar::session

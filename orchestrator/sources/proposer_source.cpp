@@ -59,6 +59,7 @@ class ProposerSource : public Source {
     c.env = {{"AUTORESEARCH_CONTEXT", ctx_md.string()},
              {"AUTORESEARCH_CONTEXT_JSON", ctx_json.string()},
              {"AUTORESEARCH_PROPOSAL", proposal.string()}};
+    s.workspace().ran_command(1);
     exec::CommandResult r = env.executor.run(c);
     if (r.interrupted()) {
       s.workspace().revert();
