@@ -51,7 +51,7 @@ void ensure_base_built(Context& ctx) {
 StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
   const session::Paths& paths = ctx.session.paths();
   fs::path saved = paths.patches / fmt::format("{:04d}.patch", record.run.id);
-  util::write_file_atomic(saved, h.patch);
+  util::write_file_atomic(saved, h.patch, false);  // re-creatable from its source
   record.patch_file = saved.lexically_relative(paths.root).generic_string();
   git::ApplyOutcome ap = ctx.workspace().apply(h.patch);
   if (!ap.ok) return Outcome{Status::apply_failed, "patch does not apply: " + ap.error};

@@ -100,7 +100,7 @@ class SweepSource : public Source {
         h.hypothesis =
             fmt::format("{} from {} to {} in {} moves {}", sw.name, edit.current, value, sw.file, cfg.metric.name);
         if (edit.current == value) continue;  // the value in force is the sweep's baseline: nothing to try
-        util::write_file_atomic(file, edit.text);
+        util::write_file_atomic(file, edit.text, false);  // taken back as a diff at once
         bool made_commits = false;
         h.patch = ws.take_edit(made_commits);
         return h;
