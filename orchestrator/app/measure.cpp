@@ -46,6 +46,7 @@ void build_or_throw(pipeline::Context& ctx, int side, const std::string& what, c
   exec::CommandResult b = pipeline::build_side(ctx, side, 0, what + " " + label);
   if (b.interrupted()) throw Interrupted(what + " interrupted");
   if (!b.ok()) throw Error(fmt::format("{}: the build failed: {}\n{}", what, b.process.describe(), b.process.tail));
+  if (side == 0) ctx.workspace().trust_base(ctx.cfg().protected_paths);
 }
 
 // Runs `body`; whatever happens, both worktrees are back at the best commit afterwards.

@@ -115,11 +115,13 @@ StageResult Bench::run_pairs(int max_pairs, const std::function<bool(int, const 
     pairs = k;
     if (decided(k, samples)) break;
   }
-  // What the quick checks cannot see: any tracked file of either worktree.
-  for (int side = 0; side < 2; ++side) {
-    if (auto t = tampered(side, "the benchmark", ws.check(side, cfg.protected_paths))) return t;
-  }
-  return std::nullopt;
+  // What the quick checks cannot see: any tracked file of the candidate (the base is checked
+  // before a keep, see check_base()).
+  return tampered(1, "the benchmark", ws.check(1, cfg.protected_paths));
+}
+
+StageResult Bench::check_base() {
+  return tampered(0, "the benchmark", m_ctx.workspace().check(0, m_ctx.cfg().protected_paths));
 }
 
 }  // namespace ar::pipeline

@@ -26,10 +26,15 @@ class Bench {
   std::variant<std::map<std::string, double>, Outcome> run_once(int side, const std::string& label);
 
   // Takes the tamper snapshots, runs the warm-up, then pairs in decide::pair_order until
-  // `decided(k, samples)` says so or `max_pairs` ran; then checks both worktrees in full.
+  // `decided(k, samples)` says so or `max_pairs` ran; then checks the candidate worktree in full.
   // `pairs` is the number of pairs that ran.
   StageResult run_pairs(int max_pairs, const std::function<bool(int, const Samples&)>& decided, Samples& samples,
                         int& pairs);
+
+  // The full check of the base worktree: due before anything is kept, and before a measurement
+  // outside the loop is trusted. It covers every change since the base was last known clean, so
+  // a change a discarded experiment left behind is caught before it can help a keep.
+  StageResult check_base();
 
   const std::vector<std::string>& warnings() const { return m_warnings; }
   const std::optional<std::string>& tail() const { return m_tail; }  // output of a failed run

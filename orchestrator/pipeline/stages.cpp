@@ -46,6 +46,7 @@ void ensure_base_built(Context& ctx) {
                             r.process.tail));
   }
   ws.mark_base_built();
+  ws.trust_base(ctx.cfg().protected_paths);
 }
 
 StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
@@ -190,6 +191,7 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
     return verdict.outcome != decide::Outcome::undecided;
   };
   StageResult end = bench.run_pairs(rule.max_pairs, decided, samples, pairs);
+  if (!end && verdict.outcome == decide::Outcome::keep) end = bench.check_base();
   record.warnings = bench.warnings();
   record.benchmark_tail = bench.tail();
   if (end) return end;

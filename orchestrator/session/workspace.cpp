@@ -38,6 +38,7 @@ git::ApplyOutcome Workspace::apply(const std::string& patch) {
 }
 
 void Workspace::reset_slow(int i) {
+  if (i == 0) m_base_trusted = false;
   side(i).reset_hard_clean(m_best);
   m_known[i] = true;
   m_untracked[i].clear();
@@ -59,6 +60,7 @@ void Workspace::settle(int i, const git_oid& from) {
   }
   wt.restore_paths(m_best, paths, m_untracked[i]);
   m_untracked[i].clear();
+  if (i == 0) m_base_trusted = false;
 }
 
 void Workspace::revert() {
@@ -80,6 +82,7 @@ void Workspace::restore() {
 }
 
 void Workspace::move_base(const git_oid& commit) {
+  m_base_trusted = false;
   m_base.reset_hard_clean(commit);
   m_known[0] = true;
   m_untracked[0].clear();
@@ -98,19 +101,32 @@ std::string Workspace::take_edit(bool& made_commits) {
   return diff;
 }
 
-void Workspace::snapshot(int i, const std::vector<std::string>& protected_globs) {
-  // A side in a known state has no changed tracked file: only the protected files need reading.
-  if (m_known[i]) {
-    m_fingerprint[i] = side(i).protected_fingerprint(protected_globs);
-  } else {
-    git::Worktree::Scan scan = side(i).scan(protected_globs);
-    m_fingerprint[i] = std::move(scan.fingerprint);
-  }
+void Workspace::set_fingerprint(int i, std::map<std::string, std::string> fingerprint) {
+  m_fingerprint[i] = std::move(fingerprint);
   m_protected_files[i].clear();
   for (const auto& [key, value] : m_fingerprint[i]) {
     if (key.rfind(k_protected, 0) == 0)
       m_protected_files[i].push_back(key.substr(std::char_traits<char>::length(k_protected)));
   }
+}
+
+void Workspace::snapshot(int i, const std::vector<std::string>& protected_globs) {
+  // The base keeps the state it was last trusted in (clean at the best commit, or as its build
+  // left it): a change made since, by any experiment, still shows at its next full check.
+  if (i == 0 && m_base_trusted) return;
+  // A side in a known state has no changed tracked file: only the protected files need reading.
+  set_fingerprint(
+      i, m_known[i] ? side(i).protected_fingerprint(protected_globs) : side(i).scan(protected_globs).fingerprint);
+  if (i == 0) m_base_trusted = true;
+}
+
+void Workspace::trust_base(const std::vector<std::string>& protected_globs) {
+  git::Worktree::Scan scan = m_base.scan(protected_globs);
+  set_fingerprint(0, std::move(scan.fingerprint));
+  m_untracked[0] = std::move(scan.untracked);
+  m_known[0] = true;
+  for (const auto& [key, value] : m_fingerprint[0]) m_known[0] = m_known[0] && key.rfind("changed:", 0) != 0;
+  m_base_trusted = true;
 }
 
 std::optional<std::string> Workspace::first_difference(const std::map<std::string, std::string>& before,

@@ -53,9 +53,12 @@ class Workspace {
   bool base_built() const { return m_base_built == git::to_hex(m_best) && m_base_at_best; }
   void mark_base_built() { m_base_built = git::to_hex(m_best); }
 
-  // Tampering. snapshot() records side i's state (full walk); check() compares with it and
-  // returns the first path that changed; quick_check() does so for protected files only.
+  // Tampering. snapshot() records the state side i must keep (without a walk when the state is
+  // known; the base keeps its last trusted state); check() walks the side, compares and returns
+  // the first path that changed; quick_check() does so for the protected files only.
   void snapshot(int i, const std::vector<std::string>& protected_globs);
+  // After the base was built: its state now (a build may change tracked files) is the trusted one.
+  void trust_base(const std::vector<std::string>& protected_globs);
   std::optional<std::string> check(int i, const std::vector<std::string>& protected_globs);
   std::optional<std::string> quick_check(int i) const;
   void mark_tampered(int i) { m_tampered[i] = true; }
@@ -63,6 +66,7 @@ class Workspace {
   void ran_command(int i) { m_known[i] = false; }
 
  private:
+  void set_fingerprint(int i, std::map<std::string, std::string> fingerprint);
   static std::optional<std::string> first_difference(const std::map<std::string, std::string>& before,
                                                      const std::map<std::string, std::string>& now);
   void settle(int i, const git_oid& from);
@@ -80,6 +84,7 @@ class Workspace {
   // files are exactly m_untracked[i]; then a move needs no walk (see settle()).
   bool m_known[2] = {true, true};
   std::vector<std::string> m_untracked[2];
+  bool m_base_trusted = false;  // m_fingerprint[0] is the base's trusted state
 };
 
 }  // namespace ar::session
