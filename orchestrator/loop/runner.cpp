@@ -155,10 +155,7 @@ void Runner::prepare() {
                     "of the session branch stops at the shallow boundary");
   }
 
-  std::vector<std::string> warnings;
-  journal::Journal j = journal::load(m_paths.journal, warnings);
-  for (const auto& w : warnings) m_progress.note("warning: " + w);
-  m_view = journal::view(j, m_cfg.session);
+  reload_view();
 
   m_branch_ref = "refs/heads/autoresearch/" + m_cfg.session;
   std::optional<git_oid> tip = m_repo.resolve(m_branch_ref);
@@ -184,8 +181,7 @@ void Runner::prepare() {
 
   // The journal is the truth: a commit on the branch that no keep record names comes from a keep
   // that was interrupted before it was recorded; take it back.
-  std::string expected = m_view.kept.empty() ? start_commit
-                                             : m_view.experiments[m_view.kept.back()].value("commit", "");
+  std::string expected = m_view.kept.empty() ? start_commit : m_view.experiments[m_view.kept.back()].commit;
   if (!expected.empty() && git::to_hex(*tip) != expected) {
     git_oid want = git::from_hex(expected);
     std::vector<git_oid> extra = m_repo.first_parent_chain(*tip, want);
@@ -229,8 +225,7 @@ void Runner::write_header(const std::string& start_commit) {
                  {"tool_version", AUTORESEARCH_VERSION},
                  {"start_commit", start_commit},
                  {"config", m_cfg_json}};
-  journal::append(m_paths.journal, header);
-  reload_view();
+  m_view.add_record(header, journal::append(m_paths.journal, header));
 }
 
 // The config is re-read before every experiment: a valid edit takes effect and starts a new
@@ -303,9 +298,9 @@ void Runner::check_tamper(int i, const std::string& label) {
 
 void Runner::reload_view() {
   std::vector<std::string> warnings;
-  journal::Journal j = journal::load(m_paths.journal, warnings);
+  m_view = journal::load_view(m_paths.journal, m_cfg.session, warnings, true,
+                              m_paths.state_dir / journal::k_index_file);
   for (const auto& w : warnings) m_progress.note("warning: " + w);
-  m_view = journal::view(j, m_cfg.session);
 }
 
 // An experiment that was running when a previous `run` died (kill -9, power cut) is recorded
@@ -315,8 +310,8 @@ void Runner::recover_unfinished() {
   if (!state || !state->contains("experiment") || !(*state)["experiment"].is_object()) return;
   const json& e = (*state)["experiment"];
   int id = e.value("id", 0);
-  for (const json& r : m_view.experiments) {
-    if (r.value("id", 0) == id) return;  // it finished after all
+  for (const journal::Summary& r : m_view.experiments) {
+    if (r.id == id) return;  // it finished after all
   }
   json record = {{"type", "experiment"},      {"schema", journal::k_schema},
                  {"id", id},                  {"session", m_cfg.session},
@@ -328,9 +323,8 @@ void Runner::recover_unfinished() {
                  {"base_commit", e.value("base_commit", "")}, {"status", "interrupted"},
                  {"reason", fmt::format("found unfinished at stage \"{}\" (the previous run stopped)",
                                         e.value("stage", "?"))}};
-  journal::append(m_paths.journal, record);
+  m_view.add_record(record, journal::append(m_paths.journal, record));
   m_progress.finished(record);
-  reload_view();
 }
 
 // ---- commands ------------------------------------------------------------------------------
@@ -419,13 +413,7 @@ std::optional<sources::Hypothesis> Runner::next_from_queue() {
     }
     sources::Hypothesis h = sources::parse_patch_text(*text, origin);
     if (m_view.tried_hashes.count(h.patch_sha256) != 0) {
-      bool this_file_recorded = false;
-      for (const json& r : m_view.experiments) {
-        if (r.value("patch_sha256", "") == h.patch_sha256 && r.value("source", json::object()).value("file", "") == origin) {
-          this_file_recorded = true;
-        }
-      }
-      if (this_file_recorded) continue;
+      if (m_view.recorded_from(h.patch_sha256, origin)) continue;
       h.asi["duplicate"] = true;  // same content as a patch tried under another name
     }
     auto it = m_view.interrupted_count.find(h.patch_sha256);
@@ -503,7 +491,7 @@ std::optional<sources::Hypothesis> Runner::next_from_proposer(int id) {
   std::string notes;
   if (!pc.notes.empty()) notes = util::read_file(m_paths.root / pc.notes).value_or("");
   json ctx = proposer_context(m_cfg, m_view, ideas::read_ideas(m_paths.ideas),
-                              report::render_dead_ends(m_view, m_cfg), notes);
+                              report::render_dead_ends(m_view, m_cfg, k_context_dead_ends), notes);
   fs::path ctx_md = dir / fmt::format("{:04d}.md", id);
   fs::path ctx_json = dir / fmt::format("{:04d}.json", id);
   fs::path proposal = dir / fmt::format("{:04d}-proposal.json", id);
@@ -552,12 +540,9 @@ std::optional<sources::Hypothesis> Runner::next_from_proposer(int id) {
     h.asi["end_reason"] = "the proposer made no change";
   } else {
     // The same change as anything tried before, queued or proposed, is a duplicate.
-    for (const json& rec : m_view.experiments) {
-      if (rec.value("status", "") != "interrupted" && rec.value("diff_sha256", "") == h.patch_sha256) {
-        h.asi["duplicate"] = true;
-        h.asi["duplicate_of"] = rec.value("id", 0);
-        break;
-      }
+    if (const journal::Summary* rec = m_view.find_by_diff(h.patch_sha256)) {
+      h.asi["duplicate"] = true;
+      h.asi["duplicate_of"] = rec->id;
     }
   }
   return h;
@@ -664,14 +649,12 @@ double jaccard(const std::set<std::string>& a, const std::set<std::string>& b) {
 // in its record, so the reviewer sees the repetition.
 void Runner::flag_near_dead_end(sources::Hypothesis& h) {
   std::set<std::string> mine = words(h.title);
-  for (const json& r : m_view.experiments) {
-    std::string s = r.value("status", "");
-    if (s != "discard" && s != "checks_failed") continue;
-    double sim = jaccard(mine, words(r.value("title", "")));
+  for (size_t i : m_view.dead_ends) {
+    const journal::Summary& r = m_view.experiments[i];
+    double sim = jaccard(mine, words(r.title));
     if (sim >= 0.6) {
-      h.asi["near_dead_end"] = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"similarity", sim}};
-      m_progress.note(fmt::format("note: \"{}\" nearly repeats dead end {} (\"{}\")", h.title, r.value("id", 0),
-                                  r.value("title", "")));
+      h.asi["near_dead_end"] = {{"id", r.id}, {"title", r.title}, {"similarity", sim}};
+      m_progress.note(fmt::format("note: \"{}\" nearly repeats dead end {} (\"{}\")", h.title, r.id, r.title));
       return;
     }
   }
@@ -680,7 +663,7 @@ void Runner::flag_near_dead_end(sources::Hypothesis& h) {
 void Runner::record_stop(const std::string& reason, int experiments) {
   json stop = {{"type", "stop"},  {"schema", journal::k_schema}, {"session", m_cfg.session},
                {"at", util::utc_now_iso()}, {"reason", reason}, {"experiments", experiments}};
-  journal::append(m_paths.journal, stop);
+  m_view.add_record(stop, journal::append(m_paths.journal, stop));
 }
 
 void Runner::screen(const sources::Hypothesis& h, json& record) {
@@ -690,11 +673,11 @@ void Runner::screen(const sources::Hypothesis& h, json& record) {
                                                 k_max_patch_bytes >> 20)};
   }
   if (h.asi.value("duplicate", false)) {
-    for (const json& r : m_view.experiments) {
-      if (r.value("status", "") == "interrupted") continue;
-      if (r.value("patch_sha256", "") == h.patch_sha256 || r.value("id", 0) == h.asi.value("duplicate_of", -1)) {
-        throw ExperimentEnd{"rejected", fmt::format("duplicate of experiment {} ({})", r.value("id", 0),
-                                                    r.value("source", json::object()).value("file", "?"))};
+    for (const journal::Summary& r : m_view.experiments) {
+      if (r.status == "interrupted") continue;
+      if (r.patch_sha256 == h.patch_sha256 || r.id == h.asi.value("duplicate_of", -1)) {
+        throw ExperimentEnd{"rejected", fmt::format("duplicate of experiment {} ({})", r.id,
+                                                    r.source_file.empty() ? "?" : r.source_file)};
       }
     }
   }
@@ -931,7 +914,7 @@ void Runner::finish(json& record, double started) {
     std::fflush(nullptr);
     ::raise(SIGKILL);
   }
-  journal::append(m_paths.journal, record);
+  m_view.add_record(record, journal::append(m_paths.journal, record));
 }
 
 json Runner::run_experiment(const sources::Hypothesis& h, int id) {
@@ -1037,7 +1020,7 @@ std::optional<std::string> Runner::stop_reason(int ran, double started) {
     return fmt::format("max_consecutive_failures reached ({} in a row)", m_consecutive_failures);
   }
   if (lim.target && !m_view.kept.empty()) {
-    double best = m_view.experiments[m_view.kept.back()]["metric"].value("candidate_median", 0.0);
+    double best = m_view.experiments[m_view.kept.back()].candidate_median;
     bool reached = m_cfg.metric.direction == decide::Direction::lower ? best <= *lim.target : best >= *lim.target;
     if (reached) return fmt::format("target reached ({} {} {})", m_cfg.metric.name, best, *lim.target);
   }
@@ -1165,7 +1148,7 @@ json Runner::calibrate(bool refuse_broken) {
                  {"metric", m_cfg.metric.name},   {"metrics", metrics},
                  {"detectable_effect", mde},      {"min_effect", m_cfg.decision.min_effect},
                  {"p_differ", p_differ}, {"broken", broken}};
-  journal::append(m_paths.journal, record);
+  m_view.add_record(record, journal::append(m_paths.journal, record));
   std::string unit = m_cfg.metric.unit.empty() ? "" : " " + m_cfg.metric.unit;
   for (const auto& [name, m] : metrics.items()) {
     if (!m.contains("cv")) continue;
@@ -1242,7 +1225,7 @@ RunSummary Runner::verify_command(int pairs) {
                           {"candidate_median", metrics::median(prim.candidate)}, {"effect", e.change},
                           {"ci_low", e.ci_low}, {"ci_high", e.ci_high}, {"p", e.p_better}}},
               {"metrics", others}};
-    journal::append(m_paths.journal, record);
+    m_view.add_record(record, journal::append(m_paths.journal, record));
   } catch (...) {
     m_base->reset_hard_clean(m_best);
     m_cand->reset_hard_clean(m_best);
@@ -1364,7 +1347,6 @@ RunSummary Runner::run(bool once) {
   bool calibrated_ok = m_view.last_calibration && !m_view.last_calibration->value("broken", false);
   if (m_cfg.calibration.on_start && !calibrated_ok) {
     calibrate(true);
-    reload_view();
   }
 
   RunSummary summary;
@@ -1416,7 +1398,6 @@ RunSummary Runner::run(bool once) {
         m_disabled.insert(config::SourceKind::proposer);
       }
     }
-    reload_view();
     report::write_dead_ends(m_view, m_cfg, m_paths.reports);
     mark_idea(record);
     m_progress.finished(record);

@@ -73,19 +73,24 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
   fsync_dir(dir);
 }
 
-void append_durably(const std::filesystem::path& path, std::string_view content) {
+std::uint64_t append_durably(const std::filesystem::path& path, std::string_view content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(fmt::format("{}: cannot open for append: {}", path.string(), errno_text()));
   struct stat before {};
   ::fstat(fd, &before);
   bool ok = write_all(fd, content) && ::fsync(fd) == 0;
   int saved = errno;
+  // With O_APPEND the file offset after the write is the end of our own bytes, even if another
+  // process appended in between.
+  off_t end = ok ? ::lseek(fd, 0, SEEK_CUR) : -1;
   if (!ok) {
     // Never leave half a record: cut the file back to where it was.
     if (::ftruncate(fd, before.st_size) == 0) ::fsync(fd);
   }
   ::close(fd);
   if (!ok) throw Error(fmt::format("{}: cannot append: {}", path.string(), std::strerror(saved)));
+  if (end < 0) return static_cast<std::uint64_t>(before.st_size);
+  return static_cast<std::uint64_t>(end) - content.size();
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // Small file helpers. Low layer: they return false / std::nullopt with an error string instead of
 // throwing, except where noted.
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,8 +19,9 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
 // Appends `content` to `path` with one write(2) and fsyncs it. Throws ar::Error naming the path
-// on failure (disk full, read-only): the caller decides whether the loop can go on.
-void append_durably(const std::filesystem::path& path, std::string_view content);
+// on failure (disk full, read-only): the caller decides whether the loop can go on. Returns the
+// byte offset at which `content` starts in the file.
+std::uint64_t append_durably(const std::filesystem::path& path, std::string_view content);
 
 // Hex SHA-256 of a byte string.
 std::string sha256_hex(std::string_view data);

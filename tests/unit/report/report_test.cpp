@@ -65,8 +65,8 @@ json measured(int id, const std::string& status, const std::string& title, doubl
 }
 
 json unmeasured(int id, const std::string& status, const std::string& title, const std::string& reason) {
-  return {{"type", "experiment"}, {"schema", 1},      {"id", id},        {"session", "night"},
-          {"status", status},     {"title", title},   {"reason", reason}};
+  return {{"type", "experiment"}, {"schema", 1},    {"id", id},        {"session", "night"},
+          {"status", status},     {"title", title}, {"reason", reason}};
 }
 
 config::Config make_config() {
@@ -80,6 +80,18 @@ config::Config make_config() {
   cfg.gates = {{"check_output", "gates/check_output.sh", std::chrono::minutes(1)}};
   cfg.protected_paths = {"bench.sh", "gates/"};
   return cfg;
+}
+
+// The view a reader loads from a journal holding `j`'s records (headers first). The report reads
+// samples back from the file, so the view needs one.
+journal::SessionView view_of(const journal::Journal& j) {
+  static TempDir dir("autoresearch-report-test");
+  static int n = 0;
+  std::filesystem::path file = dir / ("results-" + std::to_string(++n) + ".jsonl");
+  for (const json& r : j.headers) journal::append(file, r);
+  for (const json& r : j.experiments) journal::append(file, r);
+  std::vector<std::string> warnings;
+  return journal::load_view(file, "night", warnings);
 }
 
 journal::SessionView make_view() {
@@ -99,7 +111,7 @@ journal::SessionView make_view() {
   journal::Journal j;
   j.headers = {{{"type", "header"}, {"schema", 1}, {"session", "night"}, {"start_commit", k_start_commit}}};
   j.experiments = {keep, discard, failed, inconclusive, rejected};
-  return journal::view(j, "night");
+  return view_of(j);
 }
 
 TEST(ReportHeadline, BaselineFromTheFirstMeasuredBestFromTheLastKeep) {
@@ -218,7 +230,7 @@ TEST(ReportRender, HigherIsBetterHeadline) {
   json keep = measured(1, "keep", "Batch writes", 1000, 1250, 0.25);
   keep["commit"] = k_kept_commit;
   j.experiments = {keep};
-  std::string head = section(render_report(journal::view(j, "night"), cfg), "Headline");
+  std::string head = section(render_report(view_of(j), cfg), "Headline");
   EXPECT_TRUE(contains(head, "`ops_per_s` (higher is better) | 1000 | 1250 | **+25.0%** |"));
 }
 
@@ -229,7 +241,7 @@ TEST(ReportRender, TableCellsStayOnOneLine) {
   keep["commit"] = k_kept_commit;
   keep["mechanism"] = "two\nlines | and a pipe";
   j.experiments = {keep};
-  std::string kept = section(render_report(journal::view(j, "night"), make_config()), "Kept commits");
+  std::string kept = section(render_report(view_of(j), make_config()), "Kept commits");
   EXPECT_TRUE(contains(kept, "| Use a b switch |"));
   EXPECT_TRUE(contains(kept, "| two lines   and a pipe |"));
 }
@@ -241,5 +253,5 @@ TEST(ReportWrite, WritesBothFiles) {
   EXPECT_EQ(read_text(dir / "reports" / "dead-ends.md"), render_dead_ends(make_view(), make_config()));
 }
 
-} // namespace
-} // namespace ar::report
+}  // namespace
+}  // namespace ar::report
