@@ -6,7 +6,8 @@
 //   u32 lines (line number of the last covered line), u64 head_sum, u64 tail_sum (FNV-1a of the
 //   first and last k_window covered bytes), u64 entries; then the entries in journal order:
 //   u8 type, str session, u64 offset, u64 length, and per type: header: str start_commit;
-//   experiment: the Summary's fields. A str is a u32 length and its bytes.
+//   experiment: the Summary's fields (the key only when it is not the patch hash). A str is a u32
+//   length and its bytes.
 // A journal shorter than `covered` or whose sums differ was truncated or rewritten: the index is
 // rebuilt. It is replaced by rename and not fsync'd: a torn index fails its checks and is rebuilt.
 
@@ -28,7 +29,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::uint64_t k_magic = 0x3130584449524a41ULL;  // "ARJIDX01"
-constexpr std::uint32_t k_version = 1;
+constexpr std::uint32_t k_version = 2;
 constexpr std::uint64_t k_window = 64 * 1024;
 // Below this many new bytes, parsing them again on the next read is cheaper than rewriting the index.
 constexpr std::size_t k_rewrite_bytes = 64 * 1024;
@@ -121,13 +122,15 @@ class Reader {
 void put_summary(Writer& w, const Summary& s) {
   w.put(static_cast<std::int64_t>(s.id));
   for (const std::string* f : {&s.status, &s.reason, &s.title, &s.hypothesis, &s.mechanism, &s.idea, &s.source_kind,
-                               &s.source_file, &s.key, &s.patch_sha256, &s.diff_sha256, &s.commit, &s.base_commit,
+                               &s.source_file, &s.patch_sha256, &s.diff_sha256, &s.commit, &s.base_commit,
                                &s.patch_file, &s.sweep, &s.sweep_value, &s.sweep_from}) {
     w.str(*f);
   }
   w.put(static_cast<std::uint32_t>(s.files.size()));
   for (const auto& f : s.files) w.str(f);
-  w.put(static_cast<std::uint8_t>((s.has_metric ? 1 : 0) | (s.has_sweep ? 2 : 0)));
+  bool own_key = s.key != s.patch_sha256;
+  w.put(static_cast<std::uint8_t>((s.has_metric ? 1 : 0) | (s.has_sweep ? 2 : 0) | (own_key ? 4 : 0)));
+  if (own_key) w.str(s.key);
   for (double d : {s.effect, s.ci_low, s.ci_high, s.p, s.base_median, s.candidate_median}) w.put(d);
   w.put(static_cast<std::int64_t>(s.pairs));
 }
@@ -136,8 +139,8 @@ Summary get_summary(Reader& r) {
   Summary s;
   s.id = static_cast<int>(r.get<std::int64_t>());
   for (std::string* f : {&s.status, &s.reason, &s.title, &s.hypothesis, &s.mechanism, &s.idea, &s.source_kind,
-                         &s.source_file, &s.key, &s.patch_sha256, &s.diff_sha256, &s.commit, &s.base_commit,
-                         &s.patch_file, &s.sweep, &s.sweep_value, &s.sweep_from}) {
+                         &s.source_file, &s.patch_sha256, &s.diff_sha256, &s.commit, &s.base_commit, &s.patch_file,
+                         &s.sweep, &s.sweep_value, &s.sweep_from}) {
     *f = r.str();
   }
   auto files = r.get<std::uint32_t>();
@@ -145,6 +148,7 @@ Summary get_summary(Reader& r) {
   auto flags = r.get<std::uint8_t>();
   s.has_metric = (flags & 1) != 0;
   s.has_sweep = (flags & 2) != 0;
+  s.key = (flags & 4) != 0 ? r.str() : s.patch_sha256;
   for (double* d : {&s.effect, &s.ci_low, &s.ci_high, &s.p, &s.base_median, &s.candidate_median}) *d = r.get<double>();
   s.pairs = static_cast<int>(r.get<std::int64_t>());
   return s;
@@ -162,11 +166,10 @@ Kind kind_of(const std::string& type) {
 class Builder {
  public:
   explicit Builder(SessionView& v) : m_view(v) {}
-  void take(Kind kind, std::uint64_t offset, std::uint64_t length, const std::string& start_commit,
-            const Summary* summary) {
+  void take(Kind kind, std::uint64_t offset, std::uint64_t length, const std::string& start_commit, Summary* summary) {
     switch (kind) {
       case Kind::experiment:
-        m_view.add(*summary);
+        m_view.add(std::move(*summary));
         break;
       case Kind::header:
         if (!m_header.set) m_view.start_commit = start_commit;
@@ -183,6 +186,7 @@ class Builder {
         break;
     }
   }
+  void reserve(std::uint64_t entries) { m_view.experiments.reserve(static_cast<size_t>(entries)); }
   // Forgets everything taken (an index found corrupt halfway).
   void reset() {
     std::string session = m_view.session;
@@ -228,6 +232,7 @@ bool read_index(const fs::path& index, const fs::path& journal, const std::strin
     h.entries = r.get<std::uint64_t>();
     auto s = sums(journal, h.covered);
     if (!s || s->first != h.head_sum || s->second != h.tail_sum) return false;
+    builder.reserve(h.entries);
     for (std::uint64_t i = 0; i < h.entries; ++i) {
       auto kind = static_cast<Kind>(r.get<std::uint8_t>());
       if (kind > Kind::verify) return false;
@@ -251,14 +256,35 @@ bool read_index(const fs::path& index, const fs::path& journal, const std::strin
   }
 }
 
-void write_index(const fs::path& index, const fs::path& journal, const IndexHeader& old, bool keep_old,
-                 const std::string& fresh, std::uint64_t fresh_entries, ScanEnd end) {
-  auto s = sums(journal, end.offset);
-  if (!s || !fs::is_directory(index.parent_path())) return;
-  fs::path tmp = index;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+// Writes the next index as the journal is read: the old index's entries (when it is still valid)
+// and then the new ones, streamed to a temp file once there are enough to be worth it, so that a
+// rebuild never holds the whole index in memory. Failures only mean no index this time.
+class IndexWriter {
+ public:
+  IndexWriter(fs::path index, const IndexHeader& old, bool keep_old)
+      : m_index(std::move(index)), m_old(old), m_keep_old(keep_old) {}
+  ~IndexWriter() {
+    if (m_out.is_open()) {
+      m_out.close();
+      std::error_code ec;
+      fs::remove(m_tmp, ec);
+    }
+  }
+  IndexWriter(const IndexWriter&) = delete;
+  IndexWriter& operator=(const IndexWriter&) = delete;
+
+  Writer& entries() { return m_fresh; }
+  void entry_done() {
+    ++m_count;
+    if (m_fresh.out.size() >= (1 << 20)) flush();
+  }
+  // Replaces the index when it was stale or enough was added; `end` is what it now covers.
+  void finish(const fs::path& journal, bool stale, ScanEnd end) {
+    if (m_index.empty() || !m_ok || (!m_out.is_open() && !stale && m_fresh.out.size() < k_rewrite_bytes)) return;
+    auto s = sums(journal, end.offset);
+    if (!s || end.offset == 0) return;
+    flush();
+    if (!m_ok) return;
     Writer w;
     w.put(k_magic);
     w.put(k_version);
@@ -266,24 +292,46 @@ void write_index(const fs::path& index, const fs::path& journal, const IndexHead
     w.put(static_cast<std::uint32_t>(end.lines));
     w.put(s->first);
     w.put(s->second);
-    w.put((keep_old ? old.entries : 0) + fresh_entries);
-    out.write(w.out.data(), static_cast<std::streamsize>(w.out.size()));
-    if (keep_old) {
-      std::ifstream in(index, std::ios::binary);
-      in.seekg(static_cast<std::streamoff>(k_header_bytes));
-      out << in.rdbuf();
-    }
-    out.write(fresh.data(), static_cast<std::streamsize>(fresh.size()));
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return;
-    }
+    w.put((m_keep_old ? m_old.entries : 0) + m_count);
+    m_out.seekp(0);
+    m_out.write(w.out.data(), static_cast<std::streamsize>(w.out.size()));
+    m_out.close();
+    std::error_code ec;
+    if (!m_out.fail()) fs::rename(m_tmp, m_index, ec);
+    if (ec || m_out.fail()) fs::remove(m_tmp, ec);
   }
-  std::error_code ec;
-  fs::rename(tmp, index, ec);
-  if (ec) fs::remove(tmp, ec);
-}
+
+ private:
+  void flush() {
+    if (!m_ok) return;
+    if (!m_out.is_open()) {
+      if (!fs::is_directory(m_index.parent_path())) {
+        m_ok = false;
+        return;
+      }
+      m_tmp = m_index;
+      m_tmp += ".tmp." + std::to_string(::getpid());
+      m_out.open(m_tmp, std::ios::binary | std::ios::trunc);
+      m_out.write(std::string(k_header_bytes, '\0').data(), static_cast<std::streamsize>(k_header_bytes));
+      if (m_keep_old) {
+        std::ifstream in(m_index, std::ios::binary);
+        in.seekg(static_cast<std::streamoff>(k_header_bytes));
+        m_out << in.rdbuf();
+      }
+    }
+    m_out.write(m_fresh.out.data(), static_cast<std::streamsize>(m_fresh.out.size()));
+    m_fresh.out.clear();
+    if (!m_out) m_ok = false;
+  }
+
+  fs::path m_index, m_tmp;
+  IndexHeader m_old;
+  bool m_keep_old;
+  bool m_ok = true;
+  std::ofstream m_out;
+  Writer m_fresh;
+  std::uint64_t m_count = 0;
+};
 
 }  // namespace
 
@@ -300,8 +348,7 @@ SessionView load_view(const fs::path& path, const std::string& session, std::vec
     old = IndexHeader{};
   }
 
-  Writer fresh;
-  std::uint64_t fresh_entries = 0;
+  IndexWriter writer(index_path, old, indexed);
   ScanEnd end = scan(path, old.covered, static_cast<int>(old.lines) + 1, warnings, repair, [&](const Line& l) {
     const std::string& type = l.record["type"].get_ref<const std::string&>();
     Kind kind = kind_of(type);
@@ -309,25 +356,23 @@ SessionView load_view(const fs::path& path, const std::string& session, std::vec
     std::string start = kind == Kind::header ? l.record.value("start_commit", "") : std::string();
     std::optional<Summary> s;
     if (kind == Kind::experiment) s = summarize(l.record, l.offset, l.length);
+    if (!index_path.empty() && l.terminated) {  // a line without its newline may still change
+      Writer& w = writer.entries();
+      w.put(static_cast<std::uint8_t>(kind));
+      w.str(rec_session);
+      w.put(l.offset);
+      w.put(l.length);
+      if (kind == Kind::header) w.str(start);
+      if (s) put_summary(w, *s);
+      writer.entry_done();
+    }
     if (rec_session == session) builder.take(kind, l.offset, l.length, start, s ? &*s : nullptr);
-    if (!l.terminated) return;  // not covered by the index until its newline is there
-    fresh.put(static_cast<std::uint8_t>(kind));
-    fresh.str(rec_session);
-    fresh.put(l.offset);
-    fresh.put(l.length);
-    if (kind == Kind::header) fresh.str(start);
-    if (s) put_summary(fresh, *s);
-    ++fresh_entries;
   });
   builder.finish();
-
-  bool stale = !indexed && end.offset > 0;
-  if (!index_path.empty() && (stale || fresh.out.size() >= k_rewrite_bytes)) {
-    try {
-      write_index(index_path, path, old, indexed, fresh.out, fresh_entries, end);
-    } catch (const std::exception&) {
-      // A cache that cannot be written is rebuilt next time.
-    }
+  try {
+    writer.finish(path, !indexed, end);
+  } catch (const std::exception&) {
+    // A cache that cannot be written is rebuilt next time.
   }
   return v;
 }

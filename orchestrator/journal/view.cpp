@@ -78,8 +78,12 @@ Summary summarize(const json& record, std::uint64_t offset, std::uint64_t length
 }
 
 void SessionView::add(const Summary& s) {
+  add(Summary(s));
+}
+
+void SessionView::add(Summary&& s) {
   auto index = static_cast<std::uint32_t>(experiments.size());
-  experiments.push_back(s);
+  experiments.push_back(std::move(s));
   const Summary& e = experiments.back();
   ++counts[e.status];
   // A hypothesis is known by its key: the patch hash for queued and proposed patches,
