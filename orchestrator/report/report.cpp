@@ -87,10 +87,70 @@ std::string axis_of(const Summary& r) {
   return "";
 }
 
+// Where the Markdown goes: a string, or a file piece by piece, so that the report of a long
+// session is never held whole.
+class Out {
+ public:
+  explicit Out(util::AtomicFile* file = nullptr) : m_file(file) {}
+  Out& operator+=(std::string_view text) {
+    m_text += text;
+    if (m_file != nullptr && m_text.size() >= (1u << 20)) flush();
+    return *this;
+  }
+  void flush() {
+    if (m_file == nullptr) return;
+    m_file->write(m_text);
+    m_text.clear();
+  }
+  std::string take() { return std::move(m_text); }
+
+ private:
+  util::AtomicFile* m_file;
+  std::string m_text;
+};
+
+void render_dead_ends_to(Out& out, const journal::SessionView& view, const config::Config& cfg, size_t limit);
+void render_report_to(Out& out, const journal::SessionView& view, const config::Config& cfg);
+
+// Renders into `path` atomically, streamed.
+template <typename Render>
+void write_streamed(const fs::path& path, Render render) {
+  util::AtomicFile file(path);
+  Out out(&file);
+  render(out);
+  out.flush();
+  file.commit();
+}
+
 }  // namespace
 
 std::string render_dead_ends(const journal::SessionView& view, const config::Config& cfg, size_t limit) {
-  std::string out = fmt::format("# Dead ends: session {}\n\n", view.session);
+  Out out;
+  render_dead_ends_to(out, view, cfg, limit);
+  return out.take();
+}
+
+std::string render_report(const journal::SessionView& view, const config::Config& cfg) {
+  Out out;
+  render_report_to(out, view, cfg);
+  return out.take();
+}
+
+void write_dead_ends(const journal::SessionView& view, const config::Config& cfg, const fs::path& dir) {
+  fs::create_directories(dir);
+  write_streamed(dir / "dead-ends.md", [&](Out& out) { render_dead_ends_to(out, view, cfg, static_cast<size_t>(-1)); });
+}
+
+void write_report(const journal::SessionView& view, const config::Config& cfg, const fs::path& dir) {
+  fs::create_directories(dir);
+  write_streamed(dir / "report.md", [&](Out& out) { render_report_to(out, view, cfg); });
+  write_dead_ends(view, cfg, dir);
+}
+
+namespace {
+
+void render_dead_ends_to(Out& out, const journal::SessionView& view, const config::Config& cfg, size_t limit) {
+  out += fmt::format("# Dead ends: session {}\n\n", view.session);
   out +=
       "Each of these was tried and failed; do not retry it without a new reason. Effects are the change of "
       "the primary metric `" +
@@ -128,19 +188,13 @@ std::string render_dead_ends(const journal::SessionView& view, const config::Con
     }
   }
   if (axes.empty()) out += "_None yet._\n";
-  return out;
 }
 
-void write_dead_ends(const journal::SessionView& view, const config::Config& cfg, const fs::path& dir) {
-  fs::create_directories(dir);
-  util::write_file_atomic(dir / "dead-ends.md", render_dead_ends(view, cfg));
-}
-
-std::string render_report(const journal::SessionView& view, const config::Config& cfg) {
+void render_report_to(Out& out, const journal::SessionView& view, const config::Config& cfg) {
   const std::string& metric = cfg.metric.name;
   std::string unit = cfg.metric.unit.empty() ? "" : " " + cfg.metric.unit;
   Headline h = headline(view);
-  std::string out = fmt::format("# autoresearch report: session {}\n\n", view.session);
+  out += fmt::format("# autoresearch report: session {}\n\n", view.session);
   if (!cfg.goal.empty()) out += "**Goal:** " + cfg.goal + "\n\n";
   std::string best_commit =
       view.kept.empty() ? view.start_commit.substr(0, 12) : short_commit(view.experiments[view.kept.back()]);
@@ -423,13 +477,8 @@ std::string render_report(const journal::SessionView& view, const config::Config
     out += fmt::format("- experiment {} ({}): base [{}]; candidate [{}]\n", r.id, r.status, join(m["base"]),
                        join(m["candidate"]));
   }
-  return out;
 }
 
-void write_report(const journal::SessionView& view, const config::Config& cfg, const fs::path& dir) {
-  fs::create_directories(dir);
-  util::write_file_atomic(dir / "report.md", render_report(view, cfg));
-  write_dead_ends(view, cfg, dir);
-}
+}  // namespace
 
 }  // namespace ar::report

@@ -18,6 +18,24 @@ std::optional<std::string> read_file(const std::filesystem::path& path);
 // half-written `path` behind.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+// write_file_atomic for content produced piece by piece (a large report): write() as often as
+// needed, then commit(). Without commit() (an exception) the temp file is removed and `path` is
+// left as it was. Throws ar::Error naming the path on failure.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view data);
+  void commit();
+
+ private:
+  std::filesystem::path m_path;
+  std::string m_tmp;
+  int m_fd = -1;
+};
+
 // Appends `content` to `path` with one write(2) and fsyncs it. Throws ar::Error naming the path
 // on failure (disk full, read-only): the caller decides whether the loop can go on. Returns the
 // byte offset at which `content` starts in the file.
