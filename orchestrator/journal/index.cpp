@@ -186,7 +186,7 @@ class Builder {
         break;
     }
   }
-  void reserve(std::uint64_t entries) { m_view.experiments.reserve(static_cast<size_t>(entries)); }
+  void reserve(std::uint64_t entries) { m_view.reserve(static_cast<size_t>(entries)); }
   // Forgets everything taken (an index found corrupt halfway).
   void reset() {
     std::string session = m_view.session;
@@ -232,7 +232,10 @@ bool read_index(const fs::path& index, const fs::path& journal, const std::strin
     h.entries = r.get<std::uint64_t>();
     auto s = sums(journal, h.covered);
     if (!s || s->first != h.head_sum || s->second != h.tail_sum) return false;
-    builder.reserve(h.entries);
+    // The entries, and about as many records as the unread rest of the journal can hold.
+    std::error_code ec;
+    std::uint64_t size = fs::file_size(journal, ec);
+    builder.reserve(h.entries + (ec || size < h.covered ? 0 : (size - h.covered) / 512 + 16));
     for (std::uint64_t i = 0; i < h.entries; ++i) {
       auto kind = static_cast<Kind>(r.get<std::uint8_t>());
       if (kind > Kind::verify) return false;

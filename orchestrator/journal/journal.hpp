@@ -138,6 +138,8 @@ struct SessionView {
   // Appends one experiment of this session and updates every derived field; O(1) amortized.
   void add(const Summary& s);
   void add(Summary&& s);
+  // Room for `n` experiments in all (a load that knows how many are coming).
+  void reserve(size_t n);
   // Takes any record of this session (header, stop, calibration, verify, experiment) just
   // appended at `where`.
   void add_record(const nlohmann::json& record, Appended where);

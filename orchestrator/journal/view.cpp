@@ -77,6 +77,13 @@ Summary summarize(const json& record, std::uint64_t offset, std::uint64_t length
   return s;
 }
 
+void SessionView::reserve(size_t n) {
+  experiments.reserve(n);
+  m_by_key.reserve(n);
+  m_by_diff.reserve(n);
+  m_by_origin.reserve(n);
+}
+
 void SessionView::add(const Summary& s) {
   add(Summary(s));
 }
