@@ -18,8 +18,8 @@ int run_report(const ReportOptions& options) {
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
   loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
-  journal::SessionView view =
-      journal::load_view(paths.journal, cfg.session, warnings, false, paths.state_dir / journal::k_index_file);
+  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
+                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
   report::write_report(view, cfg, paths.reports);
   fmt::print("wrote {} and {}\n", (paths.reports / "report.md").string(), (paths.reports / "dead-ends.md").string());

@@ -26,8 +26,8 @@ json status_json(const StatusOptions& options) {
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
   loop::Paths paths = loop::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
-  journal::SessionView view =
-      journal::load_view(paths.journal, cfg.session, warnings, false, paths.state_dir / journal::k_index_file);
+  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
+                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
   report::Headline h = report::headline(view);
 
   json out = {{"session", cfg.session}, {"branch", "autoresearch/" + cfg.session}, {"warnings", warnings}};

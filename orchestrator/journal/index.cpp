@@ -191,7 +191,9 @@ class Builder {
   void reset() {
     std::string session = m_view.session;
     fs::path journal = m_view.journal;
+    Keep keep = m_view.keep;
     m_view = SessionView{};
+    m_view.keep = keep;
     m_view.session = session;
     m_view.journal = journal;
     m_header = m_stop = m_calibration = m_verify = Where{};
@@ -339,8 +341,9 @@ class IndexWriter {
 }  // namespace
 
 SessionView load_view(const fs::path& path, const std::string& session, std::vector<std::string>& warnings, bool repair,
-                      const fs::path& index_path) {
+                      const fs::path& index_path, Keep keep) {
   SessionView v;
+  v.keep = keep;
   v.session = session;
   v.journal = path;
   Builder builder(v);

@@ -116,7 +116,14 @@ class RecordReader {
 
 // What the journal says about one session. Grows by add() as the loop appends; nothing in it is
 // re-derived from the whole history.
+//
+// A view for the loop keeps the hypothesis bookkeeping (tried_hashes, interrupted_count and the
+// find_by_* / recorded_from lookups); a reader's view (Keep::summaries: status, report) leaves
+// those empty, and its lookups throw std::logic_error. Everything else is the same.
+enum class Keep { everything, summaries };
+
 struct SessionView {
+  Keep keep = Keep::everything;
   std::string session;
   std::filesystem::path journal;                 // where read_record finds the records
   std::optional<nlohmann::json> header;          // the latest header of the session
@@ -168,6 +175,6 @@ inline constexpr const char* k_index_file = "journal.index";
 // is rebuilt silently. The index is a cache: writing it may fail without harm. load()'s rules
 // apply to the journal lines read.
 SessionView load_view(const std::filesystem::path& path, const std::string& session, std::vector<std::string>& warnings,
-                      bool repair = true, const std::filesystem::path& index_path = {});
+                      bool repair = true, const std::filesystem::path& index_path = {}, Keep keep = Keep::everything);
 
 }  // namespace ar::journal

@@ -1,6 +1,7 @@
 #include "journal/journal.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace ar::journal {
 
@@ -79,6 +80,7 @@ Summary summarize(const json& record, std::uint64_t offset, std::uint64_t length
 
 void SessionView::reserve(size_t n) {
   experiments.reserve(n);
+  if (keep != Keep::everything) return;
   m_by_key.reserve(n);
   m_by_diff.reserve(n);
   m_by_origin.reserve(n);
@@ -96,7 +98,10 @@ void SessionView::add(Summary&& s) {
   // A hypothesis is known by its key: the patch hash for queued and proposed patches,
   // "sweep:<name>=<value>" for a sweep point.
   bool final = e.status != "interrupted";
-  if (!final) {
+  bool lookups = keep == Keep::everything;
+  if (!lookups) {
+    // A reader's view: no bookkeeping of hypotheses.
+  } else if (!final) {
     if (!e.key.empty()) ++interrupted_count[e.key];
   } else if (!e.key.empty()) {
     tried_hashes.insert(e.key);
@@ -108,6 +113,7 @@ void SessionView::add(Summary&& s) {
   if (e.status == "discard" || e.status == "checks_failed") dead_ends.push_back(index);
   if (e.has_metric && first_measured < 0) first_measured = static_cast<long>(index);
   next_id = std::max(next_id, e.id + 1);
+  if (!lookups) return;
   if (final && !e.key.empty() && find_by_key(e.key) == nullptr) m_by_key.emplace(hash_of(e.key), index);
   if (final && !e.diff_sha256.empty() && find_by_diff(e.diff_sha256) == nullptr) {
     m_by_diff.emplace(hash_of(e.diff_sha256), index);
@@ -136,6 +142,7 @@ void SessionView::add_record(const json& record, Appended where) {
 
 const Summary* SessionView::find(const std::unordered_multimap<std::uint64_t, std::uint32_t>& map, std::uint64_t hash,
                                  const std::function<bool(const Summary&)>& same) const {
+  if (keep != Keep::everything) throw std::logic_error("journal: lookup in a view loaded without lookups");
   auto [begin, end] = map.equal_range(hash);
   for (auto it = begin; it != end; ++it) {
     const Summary& s = experiments[it->second];

@@ -464,6 +464,20 @@ TEST_F(JournalView, LookupsFindFinalRecordsByKeyDiffAndOrigin) {
   EXPECT_TRUE(v.recorded_from("h1", ""));  // the interrupted record has no source
 }
 
+TEST_F(JournalView, AReadersViewKeepsTheSummariesWithoutTheLookups) {
+  write({header("s", "c"), experiment(1, "s", "interrupted", "h1"), measured(2, "s", "discard", "h1", 0.1),
+         measured(3, "s", "keep", "h3", -0.1)});
+  std::vector<std::string> warnings;
+  SessionView full = view_of("s");
+  SessionView lean = load_view(m_file, "s", warnings, false, m_index, Keep::summaries);
+  EXPECT_TRUE(lean.tried_hashes.empty());
+  EXPECT_TRUE(lean.interrupted_count.empty());
+  EXPECT_THROW(lean.find_by_key("h1"), std::logic_error);
+  lean.tried_hashes = full.tried_hashes;
+  lean.interrupted_count = full.interrupted_count;
+  expect_same(full, lean);
+}
+
 TEST_F(JournalView, IndexIsReusedAndOnlyTheNewTailIsParsed) {
   write({header("s", "c0")});
   std::string text = read_text(m_file);
