@@ -362,6 +362,10 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
     if (r.reason.rfind("tampering:", 0) == 0) ++tampering;
     if (r.status == "rejected" && r.reason.find("protected") != std::string::npos) ++protected_rejects;
   }
+  out += fmt::format(
+      "- Gates: all {} measured experiments passed every gate before a single benchmark run (an "
+      "experiment whose gate fails is never measured).\n",
+      measured);
   // The guards of kept changes are in their full records: one pass over the keeps.
   std::vector<std::string> worst(cfg.guards.size());
   std::vector<double> worst_effect(cfg.guards.size(), -1e9);

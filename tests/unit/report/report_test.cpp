@@ -246,6 +246,40 @@ TEST(ReportRender, TableCellsStayOnOneLine) {
   EXPECT_TRUE(contains(kept, "| two lines   and a pipe |"));
 }
 
+TEST(ReportRender, SafetyCountsGatesAndReadsTheGuardsOfKeptChanges) {
+  config::Config cfg = make_config();
+  decide::GuardSpec rss;
+  rss.name = "rss_kb";
+  rss.direction = decide::Direction::lower;
+  rss.tolerance = 0.05;
+  cfg.guards = {rss};
+  journal::Journal j;
+  j.headers = {{{"type", "header"}, {"schema", 1}, {"session", "night"}, {"start_commit", k_start_commit}}};
+  json keep = measured(1, "keep", "Hash with FNV-1a", 100, 80, -0.20);
+  keep["commit"] = k_kept_commit;
+  keep["guards"] = {{"rss_kb", {{"effect", 0.012}, {"ci_low", -0.01}, {"ci_high", 0.03}, {"tolerance", 0.05}}}};
+  json keep2 = measured(2, "keep", "Smaller buckets", 80, 76, -0.05);
+  keep2["commit"] = k_kept_commit;
+  keep2["guards"] = {{"rss_kb", {{"effect", -0.02}, {"ci_low", -0.03}, {"ci_high", -0.01}, {"tolerance", 0.05}}}};
+  j.experiments = {keep, measured(3, "discard", "Bigger table", 76, 80, 0.05), keep2};
+  std::string safety = section(render_report(view_of(j), cfg), "Safety");
+  EXPECT_TRUE(contains(safety, "- Gates: all 3 measured experiments passed every gate"));
+  EXPECT_TRUE(contains(safety,
+                       "- Guard `rss_kb` (tolerance 5%): every kept change within it; the largest move was "
+                       "experiment 1: +1.2% (-1.0% to +3.0%)."));
+}
+
+TEST(ReportRender, RawNumbersOfTheLatestMeasuredOnly) {
+  journal::Journal j;
+  j.headers = {{{"type", "header"}, {"schema", 1}, {"session", "night"}, {"start_commit", k_start_commit}}};
+  for (int id = 1; id <= 205; ++id) j.experiments.push_back(measured(id, "discard", "Try", 100, 101, 0.01));
+  std::string raw = section(render_report(view_of(j), make_config()), "Raw numbers");
+  EXPECT_EQ(count(raw, "- experiment "), 200u);
+  EXPECT_TRUE(lacks(raw, "- experiment 5 (discard)"));
+  EXPECT_TRUE(contains(raw, "- experiment 6 (discard): base [101, 100, 99]"));
+  EXPECT_TRUE(contains(raw, "those of the 5 before them are in the journal"));
+}
+
 TEST(ReportWrite, WritesBothFiles) {
   TempDir dir;
   write_report(make_view(), make_config(), dir / "reports");
