@@ -42,7 +42,7 @@ class HookObserver : public Observer {
     session::Session& s = m_ctx.session;
     const journal::SessionView& view = s.view();
     if (!m_baseline) {
-      for (const journal::Summary& e : view.summaries) {  // once per run: the first measured experiment
+      for (const journal::Summary& e : view.experiments) {  // once per run: the first measured experiment
         if (e.has_metric) {
           m_baseline = e.base_median;
           break;
@@ -54,12 +54,12 @@ class HookObserver : public Observer {
                    {{"name", s.config().session},
                     {"branch", s.branch()},
                     {"best_commit", git::to_hex(s.workspace().best())},
-                    {"experiments", view.summaries.size()},
+                    {"experiments", view.experiments.size()},
                     {"counts", view.counts}}},
                   {"experiment", experiment}};
     if (m_baseline) {
       input["session"]["baseline"] = *m_baseline;
-      input["session"]["best"] = view.kept.empty() ? *m_baseline : view.summaries[view.kept.back()].candidate_median;
+      input["session"]["best"] = view.kept.empty() ? *m_baseline : view.experiments[view.kept.back()].candidate_median;
     }
     fs::path in = s.paths().state_dir / fmt::format("hook-{}.json", name);
     util::write_file_atomic(in, input.dump(2) + "\n", false);

@@ -41,7 +41,7 @@ std::optional<std::string> limit_reached(const session::Session& s, const Streak
   }
   const journal::SessionView& view = s.view();
   if (lim.target && !view.kept.empty()) {
-    double best = view.summaries[view.kept.back()].candidate_median;
+    double best = view.experiments[view.kept.back()].candidate_median;
     bool reached = s.config().metric.direction == decide::Direction::lower ? best <= *lim.target : best >= *lim.target;
     if (reached) return fmt::format("target reached ({} {} {})", s.config().metric.name, best, *lim.target);
   }
@@ -74,7 +74,7 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
   sources::Picker picker;
   sources::SourceEnv env{s, ctx.executor};
   sources::NearDeadEnds near;
-  for (const journal::Summary& e : s.view().summaries) near.add(e);
+  for (const journal::Summary& e : s.view().experiments) near.add(e);
   Streaks st;
   Summary summary;
   double started = util::monotonic_seconds();
@@ -104,7 +104,7 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
     for (auto& o : observers) o->before(*h, id);
     journal::ExperimentRecord record = pipeline::run_experiment(ctx, *h, id);
     ++summary.experiments;
-    near.add(s.view().summaries.back());
+    near.add(s.view().experiments.back());
     bool proposal = h->source == "proposer";
     bool failure = journal::is_failure(record.status) || (record.status == Status::rejected && proposal);
     st.consecutive_failures = failure ? st.consecutive_failures + 1 : 0;
@@ -148,9 +148,7 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
                  {"reason", summary.stop_reason},
                  {"experiments", summary.experiments}});
   s.state().finish(summary.stop_reason);
-  std::vector<std::string> warnings;
-  journal::SessionView fresh = journal::view(journal::load(s.paths().journal, warnings, false), s.config().session);
-  report::write_report(fresh, s.config(), s.paths().reports);
+  report::write_report(s.view(), s.config(), s.paths().reports);
   return summary;
 }
 

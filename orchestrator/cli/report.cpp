@@ -18,9 +18,9 @@ int run_report(const ReportOptions& options) {
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
   session::Paths paths = session::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
-  journal::Journal j = journal::load(paths.journal, warnings, false);
+  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
+                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
-  journal::SessionView view = journal::view(j, cfg.session);
   report::write_report(view, cfg, paths.reports);
   fmt::print("wrote {} and {}\n", (paths.reports / "report.md").string(), (paths.reports / "dead-ends.md").string());
   return k_exit_ok;
@@ -33,4 +33,4 @@ void setup_report(CLI::App& app, int& exit_code) {
   sub->callback([opt, &exit_code]() { exit_code = run_report(*opt); });
 }
 
-} // namespace ar::cli
+}  // namespace ar::cli

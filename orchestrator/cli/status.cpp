@@ -9,6 +9,7 @@
 #include "session/state.hpp"
 #include "report/report.hpp"
 #include "util/error.hpp"
+#include "util/format.hpp"
 
 #include <memory>
 
@@ -25,28 +26,30 @@ json status_json(const StatusOptions& options) {
   git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
   session::Paths paths = session::Paths::make(cfg, repo.workdir());
   std::vector<std::string> warnings;
-  journal::Journal j = journal::load(paths.journal, warnings, false);
-  journal::SessionView view = journal::view(j, cfg.session);
+  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
+                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
   report::Headline h = report::headline(view);
 
   json out = {{"session", cfg.session}, {"branch", "autoresearch/" + cfg.session}, {"warnings", warnings}};
   std::optional<json> state = session::read_state(paths);
-  bool running = state && state->contains("pid") && (*state)["pid"].is_number() &&
-                 session::pid_alive((*state)["pid"].get<long>());
+  bool running =
+      state && state->contains("pid") && (*state)["pid"].is_number() && session::pid_alive((*state)["pid"].get<long>());
   out["running"] = running;
   if (running) {
     out["pid"] = (*state)["pid"];
     out["started_at"] = state->value("started_at", "");
     if ((*state)["experiment"].is_object()) {
       const json& e = (*state)["experiment"];
-      out["current"] = {{"id", e.value("id", 0)}, {"title", e.value("title", "")}, {"stage", e.value("stage", "")},
+      out["current"] = {{"id", e.value("id", 0)},
+                        {"title", e.value("title", "")},
+                        {"stage", e.value("stage", "")},
                         {"started_at", e.value("started_at", "")}};
     }
   } else if (state && state->contains("stop_reason")) {
     out["last_stop"] = {{"at", state->value("finished_at", "")}, {"reason", state->value("stop_reason", "")}};
   }
-  out["metric"] = {{"name", cfg.metric.name}, {"unit", cfg.metric.unit},
-                   {"direction", decide::to_string(cfg.metric.direction)}};
+  out["metric"] = {
+      {"name", cfg.metric.name}, {"unit", cfg.metric.unit}, {"direction", decide::to_string(cfg.metric.direction)}};
   if (h.measured) {
     out["metric"]["baseline"] = h.baseline;
     out["metric"]["best"] = h.best;
@@ -57,16 +60,16 @@ json status_json(const StatusOptions& options) {
   json recent = json::array();
   size_t from = view.experiments.size() > 5 ? view.experiments.size() - 5 : 0;
   for (size_t i = from; i < view.experiments.size(); ++i) {
-    const json& r = view.experiments[i];
-    json item = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"status", r.value("status", "")},
-                 {"reason", r.value("reason", "")}};
-    if (r.contains("metric") && r["metric"].is_object()) item["effect"] = journal::effect_text(r["metric"]);
+    const journal::Summary& r = view.experiments[i];
+    json item = {{"id", r.id}, {"title", r.title}, {"status", r.status}, {"reason", r.reason}};
+    if (r.has_metric) item["effect"] = util::effect_with_ci(r.effect, r.ci_low, r.ci_high);
     recent.push_back(item);
   }
   out["recent"] = recent;
   json ideas = json::array();
   for (const auto& idea : ideas::read_ideas(paths.ideas)) {
-    ideas.push_back({{"line", idea.line}, {"id", idea.id}, {"text", idea.text}, {"done", idea.done}, {"marks", idea.marks}});
+    ideas.push_back(
+        {{"line", idea.line}, {"id", idea.id}, {"text", idea.text}, {"done", idea.done}, {"marks", idea.marks}});
   }
   out["ideas"] = ideas;
   return out;
@@ -97,24 +100,26 @@ void print_status(const json& s) {
     fmt::print("  {}: nothing measured yet\n", m["name"].get<std::string>());
   }
   std::string counts;
-  for (const auto& [status, n] : s["counts"].items()) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n.get<int>(), status);
+  for (const auto& [status, n] : s["counts"].items())
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n.get<int>(), status);
   fmt::print("  experiments: {}{}\n", s["experiments"].get<size_t>(), counts.empty() ? "" : " (" + counts + ")");
   for (const json& r : s["recent"]) {
-    fmt::print("    #{:<3} {:<13} {}{}\n", r["id"].get<int>(), r["status"].get<std::string>(), r["title"].get<std::string>(),
-               r.contains("effect") ? "  " + r["effect"].get<std::string>() : "");
+    fmt::print("    #{:<3} {:<13} {}{}\n", r["id"].get<int>(), r["status"].get<std::string>(),
+               r["title"].get<std::string>(), r.contains("effect") ? "  " + r["effect"].get<std::string>() : "");
   }
   int open = 0;
   for (const json& i : s["ideas"]) open += i["done"].get<bool>() ? 0 : 1;
   fmt::print("ideas ({} open):\n", open);
   for (const json& i : s["ideas"]) {
     std::string id = i["id"].get<std::string>();
-    fmt::print("  {} {}{}\n", i["done"].get<bool>() ? "[x]" : "-", id.empty() ? "" : "[" + id + "] ", i["text"].get<std::string>());
+    fmt::print("  {} {}{}\n", i["done"].get<bool>() ? "[x]" : "-", id.empty() ? "" : "[" + id + "] ",
+               i["text"].get<std::string>());
     for (const json& mark : i["marks"]) fmt::print("      {}\n", mark.get<std::string>());
   }
   for (const json& w : s["warnings"]) fmt::print(stderr, "warning: {}\n", w.get<std::string>());
 }
 
-} // namespace
+}  // namespace
 
 int run_status(const StatusOptions& options) {
   json s = status_json(options);
@@ -134,4 +139,4 @@ void setup_status(CLI::App& app, int& exit_code) {
   sub->callback([opt, &exit_code]() { exit_code = run_status(*opt); });
 }
 
-} // namespace ar::cli
+}  // namespace ar::cli

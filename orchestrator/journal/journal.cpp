@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -16,9 +17,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::vector<std::string>& statuses() {
-  static const std::vector<std::string> k_statuses = {"keep",  "discard", "inconclusive", "checks_failed",
-                                                      "crash", "timeout", "apply_failed", "rejected",
-                                                      "interrupted"};
+  static const std::vector<std::string> k_statuses = {"keep",          "discard",  "inconclusive",
+                                                      "checks_failed", "crash",    "timeout",
+                                                      "apply_failed",  "rejected", "interrupted"};
   return k_statuses;
 }
 
@@ -31,9 +32,7 @@ namespace {
 
 // Checks the fields the loop relies on, so that later reads never meet a wrong type.
 void validate(const json& record, const fs::path& path, int line_no) {
-  auto fail = [&](const std::string& what) {
-    throw Error(fmt::format("{}:{}: {}", path.string(), line_no, what));
-  };
+  auto fail = [&](const std::string& what) { throw Error(fmt::format("{}:{}: {}", path.string(), line_no, what)); };
   auto require = [&](const char* key, json::value_t type, const char* type_name) {
     auto it = record.find(key);
     if (it == record.end()) fail(fmt::format("missing field \"{}\"", key));
@@ -49,7 +48,8 @@ void validate(const json& record, const fs::path& path, int line_no) {
   require("session", json::value_t::string, "a string");
   std::string type = record["type"];
   if (type == "header") {
-    if (record.contains("start_commit") && !record["start_commit"].is_string()) fail("field \"start_commit\" must be a string");
+    if (record.contains("start_commit") && !record["start_commit"].is_string())
+      fail("field \"start_commit\" must be a string");
     return;
   }
   if (type == "stop" || type == "calibration" || type == "verify") return;
@@ -77,178 +77,113 @@ void validate(const json& record, const fs::path& path, int line_no) {
   if (record.contains("pairs") && !record["pairs"].is_number_integer()) fail("field \"pairs\" must be an integer");
 }
 
-} // namespace
+}  // namespace
 
-Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repair) {
-  Journal j;
-  j.path = path;
-  std::optional<std::string> content = util::read_file(path);
-  if (!content) {
-    if (errno == ENOENT || !fs::exists(path)) return j;
+ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vector<std::string>& warnings, bool repair,
+             const std::function<void(const Line&)>& on_line) {
+  std::vector<char> buffer(1 << 16);
+  std::ifstream in;
+  in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  in.open(path, std::ios::binary);
+  if (!in) {
+    if (!fs::exists(path)) return {};
     throw Error(fmt::format("{}: cannot read journal: {}", path.string(), std::strerror(errno)));
   }
-  const std::string& text = *content;
-  size_t pos = 0;
-  int line_no = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    bool terminated = end != std::string::npos;
-    if (!terminated) end = text.size();
+  in.seekg(static_cast<std::streamoff>(from));
+  std::uint64_t pos = from;
+  ScanEnd covered{from, first_line - 1};
+  int line_no = first_line - 1;
+  std::string line;
+  while (std::getline(in, line)) {
+    bool terminated = !in.eof();
     ++line_no;
-    std::string_view line(text.data() + pos, end - pos);
+    std::uint64_t next = pos + line.size() + (terminated ? 1 : 0);
     json record = json::parse(line.begin(), line.end(), nullptr, false);
     if (record.is_discarded() || !record.is_object()) {
       if (!terminated && !repair) {
-        warnings.push_back(fmt::format("{}:{}: incomplete last line ignored (being written, or torn)", path.string(), line_no));
+        warnings.push_back(
+            fmt::format("{}:{}: incomplete last line ignored (being written, or torn)", path.string(), line_no));
         break;
       }
       if (!terminated) {
         // A cut-off append: keep the bytes for inspection, then cut them from the journal.
+        in.close();
         fs::path aside = path;
         aside += ".corrupt";
-        util::append_durably(aside, std::string(line) + "\n");
+        util::append_durably(aside, line + "\n");
         fs::resize_file(path, pos);
-        warnings.push_back(fmt::format("{}:{}: torn last line (an interrupted write) moved to {}",
-                                       path.string(), line_no, aside.string()));
+        warnings.push_back(fmt::format("{}:{}: torn last line (an interrupted write) moved to {}", path.string(),
+                                       line_no, aside.string()));
         break;
       }
-      if (std::string_view(line).find_first_not_of(" \t\r") == std::string_view::npos) {
-        pos = end + 1;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) {
+        pos = next;
+        covered = {next, line_no};
         continue;
       }
-      throw Error(fmt::format("{}:{}: malformed journal line (not a JSON object); fix or remove it", path.string(), line_no));
+      throw Error(
+          fmt::format("{}:{}: malformed journal line (not a JSON object); fix or remove it", path.string(), line_no));
     }
+    validate(record, path, line_no);
     if (!terminated && repair) {
       // A whole record whose newline did not make it to disk: finish the line so the next
       // append starts a line of its own.
       util::append_durably(path, "\n");
+      terminated = true;
+      ++next;
     }
-    validate(record, path, line_no);
-    if (record["type"] == "header") {
-      j.headers.push_back(std::move(record));
-    } else if (record["type"] == "stop") {
-      j.stops.push_back(std::move(record));
-    } else if (record["type"] == "calibration" || record["type"] == "verify") {
-      j.measurements.push_back(std::move(record));
-    } else {
-      j.experiments.push_back(std::move(record));
-    }
-    pos = end + 1;
+    on_line(Line{record, pos, line.size(), line_no, terminated});
+    pos = next;
+    if (terminated) covered = {next, line_no};
   }
+  return covered;
+}
+
+Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repair) {
+  Journal j;
+  j.path = path;
+  scan(path, 0, 1, warnings, repair, [&](const Line& l) {
+    const std::string& type = l.record["type"].get_ref<const std::string&>();
+    if (type == "header") {
+      j.headers.push_back(l.record);
+    } else if (type == "stop") {
+      j.stops.push_back(l.record);
+    } else if (type == "calibration" || type == "verify") {
+      j.measurements.push_back(l.record);
+    } else {
+      j.experiments.push_back(l.record);
+    }
+  });
   return j;
 }
 
 Appended append(const fs::path& path, const json& record) {
   std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  std::error_code ec;
-  Appended a;
-  a.offset = fs::exists(path, ec) ? fs::file_size(path, ec) : 0;
-  a.length = line.size();
-  util::append_durably(path, line);
-  return a;
+  std::uint64_t offset = util::append_durably(path, line);
+  return {offset, line.size() - 1};
 }
 
-Summary summarize(const json& r, std::uint64_t offset, std::uint64_t length) {
-  auto str = [&](const json& j, const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  Summary s;
-  s.id = r.value("id", 0);
-  s.status = str(r, "status");
-  s.reason = str(r, "reason");
-  s.title = str(r, "title");
-  s.hypothesis = str(r, "hypothesis");
-  s.mechanism = str(r, "mechanism");
-  s.idea = str(r, "idea");
-  if (r.contains("source") && r["source"].is_object()) {
-    s.source_kind = str(r["source"], "kind");
-    s.source_file = str(r["source"], "file");
+RecordReader::RecordReader(fs::path journal) : m_path(std::move(journal)), m_in(m_path, std::ios::binary) {}
+
+json RecordReader::read(std::uint64_t offset, std::uint64_t length) {
+  m_bytes.resize(length);
+  m_in.clear();
+  m_in.seekg(static_cast<std::streamoff>(offset));
+  m_in.read(m_bytes.data(), static_cast<std::streamsize>(length));
+  json record = m_in ? json::parse(m_bytes, nullptr, false) : json();
+  if (!record.is_object()) {
+    throw Error(fmt::format("{}: no record at byte {} ({} bytes): the journal changed while it was read",
+                            m_path.string(), offset, length));
   }
-  s.patch_sha256 = str(r, "patch_sha256");
-  s.key = r.contains("key") ? str(r, "key") : s.patch_sha256;
-  s.diff_sha256 = str(r, "diff_sha256");
-  s.commit = str(r, "commit");
-  s.base_commit = str(r, "base_commit");
-  s.patch_file = str(r, "patch_file");
-  if (r.contains("asi") && r["asi"].is_object()) {
-    s.sweep = str(r["asi"], "sweep");
-    s.sweep_value = str(r["asi"], "value");
-    s.sweep_from = str(r["asi"], "from");
-  }
-  if (r.contains("files") && r["files"].is_array()) {
-    for (const auto& f : r["files"]) if (f.is_string()) s.files.push_back(f.get<std::string>());
-  }
-  if (r.contains("metric") && r["metric"].is_object()) {
-    const json& m = r["metric"];
-    s.has_metric = true;
-    s.effect = m.value("effect", 0.0);
-    s.ci_low = m.value("ci_low", 0.0);
-    s.ci_high = m.value("ci_high", 0.0);
-    s.p = m.value("p", 1.0);
-    s.base_median = m.value("base_median", 0.0);
-    s.candidate_median = m.value("candidate_median", 0.0);
-  }
-  s.pairs = r.value("pairs", 0);
-  s.offset = offset;
-  s.length = length;
-  return s;
+  return record;
 }
 
-void SessionView::add(const Summary& s) {
-  size_t i = summaries.size();
-  summaries.push_back(s);
-  if (s.status != "interrupted") {
-    if (!s.key.empty()) by_key.emplace(s.key, i);
-    if (!s.diff_sha256.empty()) by_diff.emplace(s.diff_sha256, i);
-  }
-  from_file.emplace(s.patch_sha256, s.source_file);
-  ++counts[s.status];
-  if (s.status == "interrupted") {
-    if (!s.key.empty()) ++interrupted_count[s.key];
-  } else if (!s.key.empty()) {
-    tried_hashes.insert(s.key);
-  }
-  if (s.status == "keep") kept.push_back(i);
-  next_id = std::max(next_id, s.id + 1);
+json read_record(const fs::path& journal, std::uint64_t offset, std::uint64_t length) {
+  return RecordReader(journal).read(offset, length);
 }
 
-const Summary* SessionView::find_by_key(const std::string& k) const {
-  auto it = by_key.find(k);
-  return it == by_key.end() ? nullptr : &summaries[it->second];
+json read_record(const fs::path& journal, const Summary& summary) {
+  return read_record(journal, summary.offset, summary.length);
 }
 
-const Summary* SessionView::find_by_diff(const std::string& d) const {
-  auto it = by_diff.find(d);
-  return it == by_diff.end() ? nullptr : &summaries[it->second];
-}
-
-bool SessionView::recorded_from(const std::string& patch_sha256, const std::string& source_file) const {
-  return from_file.count({patch_sha256, source_file}) != 0;
-}
-
-SessionView view(const Journal& journal, const std::string& session) {
-  SessionView v;
-  v.session = session;
-  for (const json& h : journal.headers) {
-    if (h.value("session", "") != session) continue;
-    if (!v.header) v.start_commit = h.value("start_commit", "");
-    v.header = h;
-  }
-  for (const json& e : journal.experiments) {
-    if (e.value("session", "") != session) continue;
-    v.experiments.push_back(e);
-  }
-  for (const json& s : journal.stops) {
-    if (s.value("session", "") == session) v.last_stop = s;
-  }
-  for (const json& m : journal.measurements) {
-    if (m.value("session", "") != session) continue;
-    if (m["type"] == "calibration") v.last_calibration = m;
-    if (m["type"] == "verify") v.last_verify = m;
-  }
-  for (const json& e : v.experiments) v.add(summarize(e, 0, 0));
-  return v;
-}
-
-} // namespace ar::journal
+}  // namespace ar::journal

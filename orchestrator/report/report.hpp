@@ -11,8 +11,10 @@
 namespace ar::report {
 
 // reports/dead-ends.md: every discarded (regression, no effect) and checks_failed experiment with
-// its effect and CI, mechanism and experiment id: the do-not-retry list.
-std::string render_dead_ends(const journal::SessionView& view, const config::Config& cfg);
+// its effect and CI, mechanism and experiment id: the do-not-retry list. With a `limit`, only the
+// latest `limit` dead ends (the proposer's context is bounded).
+std::string render_dead_ends(const journal::SessionView& view, const config::Config& cfg,
+                             size_t limit = static_cast<size_t>(-1));
 void write_dead_ends(const journal::SessionView& view, const config::Config& cfg, const std::filesystem::path& dir);
 
 // reports/report.md: headline, kept commits, dead ends, inconclusive ones, secondary metrics,
@@ -20,15 +22,16 @@ void write_dead_ends(const journal::SessionView& view, const config::Config& cfg
 std::string render_report(const journal::SessionView& view, const config::Config& cfg);
 void write_report(const journal::SessionView& view, const config::Config& cfg, const std::filesystem::path& dir);
 
-// Baseline and best of the primary metric as the journal records them.
+// Baseline and best of the primary metric as the journal records them. O(1): from the view's
+// running aggregates.
 struct Headline {
-  bool measured = false;     // at least one experiment was measured
-  double baseline = 0;       // median of the first measured experiment's base runs (start commit)
-  double best = 0;           // median candidate value of the last keep, else the baseline
-  double chained = 0;        // product of (1 + effect) over keeps, minus 1
+  bool measured = false;  // at least one experiment was measured
+  double baseline = 0;    // median of the first measured experiment's base runs (start commit)
+  double best = 0;        // median candidate value of the last keep, else the baseline
+  double chained = 0;     // product of (1 + effect) over keeps, minus 1
   int baseline_experiment = 0;
-  int best_experiment = 0;   // 0 when nothing was kept
+  int best_experiment = 0;  // 0 when nothing was kept
 };
 Headline headline(const journal::SessionView& view);
 
-} // namespace ar::report
+}  // namespace ar::report

@@ -57,19 +57,19 @@ void Session::open(bool write_header_now) {
         "of the session branch stops at the shallow boundary");
   }
   std::vector<std::string> warnings;
-  journal::Journal j = journal::load(m_paths.journal, warnings);
+  m_view =
+      journal::load_view(m_paths.journal, m_cfg.session, warnings, true, m_paths.state_dir / journal::k_index_file);
   for (const auto& w : warnings) m_progress.note("warning: " + w);
-  m_view = journal::view(j, m_cfg.session);
 
   std::string branch_ref = "refs/heads/" + branch();
   std::optional<git_oid> tip = m_repo.resolve(branch_ref);
   std::string start_commit = m_view.start_commit;
   if (!tip) {
-    if (!m_view.summaries.empty()) {
+    if (!m_view.experiments.empty()) {
       throw Error(
           fmt::format("{}: the journal has {} experiments of session \"{}\" but the branch {} is gone; "
                       "restore the branch or choose a new session name in {}",
-                      m_paths.journal.string(), m_view.summaries.size(), m_cfg.session, branch(),
+                      m_paths.journal.string(), m_view.experiments.size(), m_cfg.session, branch(),
                       m_paths.config.filename().string()));
     }
     git_oid head = m_repo.head_commit();
@@ -80,7 +80,7 @@ void Session::open(bool write_header_now) {
   } else {
     if (start_commit.empty()) start_commit = git::to_hex(*tip);
     m_progress.note(fmt::format("session {}: resuming on {} at {} ({} experiments so far)", m_cfg.session, branch(),
-                                short_hex(*tip), m_view.summaries.size()));
+                                short_hex(*tip), m_view.experiments.size()));
   }
   repair_branch(*tip, start_commit);
 
@@ -104,7 +104,7 @@ void Session::open(bool write_header_now) {
 // The journal is the truth: a commit on the branch that no keep record names comes from a keep
 // that was interrupted before it was recorded; take it back.
 void Session::repair_branch(git_oid& tip, const std::string& start_commit) {
-  std::string expected = m_view.kept.empty() ? start_commit : m_view.summaries[m_view.kept.back()].commit;
+  std::string expected = m_view.kept.empty() ? start_commit : m_view.experiments[m_view.kept.back()].commit;
   if (expected.empty() || git::to_hex(tip) == expected) return;
   git_oid want = git::from_hex(expected);
   std::vector<git_oid> extra = m_repo.first_parent_chain(tip, want);
@@ -172,7 +172,7 @@ std::optional<journal::RunningExperiment> Session::unfinished() const {
   if (!e.is_object()) return std::nullopt;
   journal::RunningExperiment r = journal::running_from_json(e);
   r.session = m_cfg.session;
-  for (const auto& s : m_view.summaries) {
+  for (const auto& s : m_view.experiments) {
     if (s.id == r.id) return std::nullopt;  // it finished after all
   }
   return r;
@@ -180,23 +180,11 @@ std::optional<journal::RunningExperiment> Session::unfinished() const {
 
 void Session::record(const journal::ExperimentRecord& record) {
   json line = journal::to_json(record);
-  journal::Appended a = journal::append(m_paths.journal, line);
-  m_view.add(journal::summarize(line, a.offset, a.length));
+  m_view.add_record(line, journal::append(m_paths.journal, line));
 }
 
 void Session::record_line(const json& line) {
-  journal::append(m_paths.journal, line);
-  std::string type = line.value("type", "");
-  if (type == "header") {
-    if (!m_view.header) m_view.start_commit = line.value("start_commit", "");
-    m_view.header = line;
-  } else if (type == "stop") {
-    m_view.last_stop = line;
-  } else if (type == "calibration") {
-    m_view.last_calibration = line;
-  } else if (type == "verify") {
-    m_view.last_verify = line;
-  }
+  m_view.add_record(line, journal::append(m_paths.journal, line));
 }
 
 }  // namespace ar::session

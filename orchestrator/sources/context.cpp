@@ -4,6 +4,8 @@
 
 #include "util/format.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace ar::sources {
@@ -14,41 +16,42 @@ namespace {
 
 using util::pct;
 
-} // namespace
+}  // namespace
 
 json proposer_context(const config::Config& cfg, const journal::SessionView& view,
                       const std::vector<ideas::Idea>& ideas, const std::string& dead_ends_markdown,
                       const std::string& notes) {
   report::Headline h = report::headline(view);
-  json ctx = {{"session", cfg.session},
-              {"goal", cfg.goal},
-              {"metric",
-               {{"name", cfg.metric.name}, {"direction", decide::to_string(cfg.metric.direction)},
-                {"unit", cfg.metric.unit}}},
-              {"protected", cfg.protected_paths},
-              {"scope", cfg.scope},
-              {"min_effect", cfg.decision.min_effect}};
+  json ctx = {
+      {"session", cfg.session},
+      {"goal", cfg.goal},
+      {"metric",
+       {{"name", cfg.metric.name}, {"direction", decide::to_string(cfg.metric.direction)}, {"unit", cfg.metric.unit}}},
+      {"protected", cfg.protected_paths},
+      {"scope", cfg.scope},
+      {"min_effect", cfg.decision.min_effect}};
   if (h.measured) {
     ctx["baseline"] = {{"value", h.baseline}, {"experiment", h.baseline_experiment}};
-    ctx["best"] = {{"value", h.best}, {"experiment", h.best_experiment}, {"change_vs_baseline", h.best / h.baseline - 1}};
+    ctx["best"] = {
+        {"value", h.best}, {"experiment", h.best_experiment}, {"change_vs_baseline", h.best / h.baseline - 1}};
     if (!view.kept.empty()) {
-      const json& k = view.experiments[view.kept.back()]["metric"];
-      ctx["best"]["last_keep"] = {{"effect", k.value("effect", 0.0)}, {"ci_low", k.value("ci_low", 0.0)},
-                                  {"ci_high", k.value("ci_high", 0.0)}};
+      const journal::Summary& k = view.experiments[view.kept.back()];
+      ctx["best"]["last_keep"] = {{"effect", k.effect}, {"ci_low", k.ci_low}, {"ci_high", k.ci_high}};
     }
   }
+  // Bounded: the context is built before every experiment, and nothing per experiment may grow
+  // with the journal.
   json recent = json::array();
   size_t n = view.experiments.size();
-  size_t from = n > static_cast<size_t>(cfg.sources.proposer.recent) ? n - static_cast<size_t>(cfg.sources.proposer.recent) : 0;
-  for (size_t i = from; i < n; ++i) {
-    const json& r = view.experiments[i];
-    json item = {{"id", r.value("id", 0)},         {"title", r.value("title", "")},
-                 {"status", r.value("status", "")}, {"reason", r.value("reason", "")},
-                 {"mechanism", r.value("mechanism", "")}, {"files", r.value("files", json::array())}};
-    if (r.contains("metric") && r["metric"].is_object()) {
-      item["effect"] = r["metric"].value("effect", 0.0);
-      item["ci_low"] = r["metric"].value("ci_low", 0.0);
-      item["ci_high"] = r["metric"].value("ci_high", 0.0);
+  size_t want = static_cast<size_t>(std::max(0, cfg.sources.proposer.recent));
+  for (size_t i = n > want ? n - want : 0; i < n; ++i) {
+    const journal::Summary& r = view.experiments[i];
+    json item = {{"id", r.id},         {"title", r.title},         {"status", r.status},
+                 {"reason", r.reason}, {"mechanism", r.mechanism}, {"files", r.files}};
+    if (r.has_metric) {
+      item["effect"] = r.effect;
+      item["ci_low"] = r.ci_low;
+      item["ci_high"] = r.ci_high;
     }
     recent.push_back(item);
   }
@@ -59,13 +62,17 @@ json proposer_context(const config::Config& cfg, const journal::SessionView& vie
     open_ideas.push_back({{"id", idea.id}, {"text", idea.text}, {"marks", idea.marks}});
   }
   ctx["ideas"] = open_ideas;
+  size_t d = view.dead_ends.size();
+  std::vector<const journal::Summary*> latest;
+  for (size_t k = d > k_context_dead_ends ? d - k_context_dead_ends : 0; k < d; ++k) {
+    latest.push_back(&view.experiments[view.dead_ends[k]]);
+  }
   json dead = json::array();
-  for (const json& r : view.experiments) {
-    std::string s = r.value("status", "");
-    if (s != "discard" && s != "checks_failed") continue;
-    json item = {{"id", r.value("id", 0)}, {"title", r.value("title", "")}, {"status", s},
-                 {"reason", r.value("reason", "")}, {"mechanism", r.value("mechanism", "")}};
-    if (r.contains("metric") && r["metric"].is_object()) item["effect"] = r["metric"].value("effect", 0.0);
+  for (const journal::Summary* rp : latest) {
+    const journal::Summary& r = *rp;
+    json item = {
+        {"id", r.id}, {"title", r.title}, {"status", r.status}, {"reason", r.reason}, {"mechanism", r.mechanism}};
+    if (r.has_metric) item["effect"] = r.effect;
     dead.push_back(item);
   }
   ctx["dead_ends"] = dead;
@@ -78,19 +85,20 @@ std::string context_markdown(const json& c) {
   std::string out = fmt::format("# autoresearch: propose the next experiment (session {})\n\n", c.value("session", ""));
   if (!c.value("goal", "").empty()) out += "**Goal:** " + c.value("goal", "") + "\n\n";
   const json& m = c["metric"];
-  out += fmt::format("Primary metric: `{}` ({} is better{}). A change is kept only if it improves it by at least "
-                     "{} with statistical confidence and passes every gate.\n\n",
-                     m.value("name", ""), m.value("direction", ""),
-                     m.value("unit", "").empty() ? "" : ", unit " + m.value("unit", ""),
-                     pct(c.value("min_effect", 0.0)).substr(1));
+  out += fmt::format(
+      "Primary metric: `{}` ({} is better{}). A change is kept only if it improves it by at least "
+      "{} with statistical confidence and passes every gate.\n\n",
+      m.value("name", ""), m.value("direction", ""), m.value("unit", "").empty() ? "" : ", unit " + m.value("unit", ""),
+      pct(c.value("min_effect", 0.0)).substr(1));
   if (c.contains("best")) {
     out += fmt::format("Baseline {:.4g}, best so far {:.4g} ({} vs baseline).\n\n", c["baseline"].value("value", 0.0),
                        c["best"].value("value", 0.0), pct(c["best"].value("change_vs_baseline", 0.0)));
   }
-  out += "## How to propose\n\nEdit files in the current directory (a clean checkout of the best commit) to make "
-         "ONE small change that tests ONE hypothesis. Then write a JSON object to the file named by "
-         "$AUTORESEARCH_PROPOSAL: {\"title\", \"hypothesis\", \"mechanism\", \"idea\" (an idea id or \"\"), \"asi\" "
-         "(any extra data)}. Do not run the benchmark; autoresearch measures it.\n\n";
+  out +=
+      "## How to propose\n\nEdit files in the current directory (a clean checkout of the best commit) to make "
+      "ONE small change that tests ONE hypothesis. Then write a JSON object to the file named by "
+      "$AUTORESEARCH_PROPOSAL: {\"title\", \"hypothesis\", \"mechanism\", \"idea\" (an idea id or \"\"), \"asi\" "
+      "(any extra data)}. Do not run the benchmark; autoresearch measures it.\n\n";
   std::string prot;
   for (const auto& p : c["protected"]) prot += (prot.empty() ? "`" : ", `") + p.get<std::string>() + "`";
   out += "Never touch: " + (prot.empty() ? std::string("(nothing listed)") : prot) + ".\n";
@@ -102,11 +110,12 @@ std::string context_markdown(const json& c) {
   out += "\n## Recent experiments\n\n";
   if (c["recent_experiments"].empty()) out += "_None yet._\n";
   for (const json& r : c["recent_experiments"]) {
-    out += fmt::format("- #{} {} — {}{}{}\n", r.value("id", 0), r.value("title", ""), r.value("status", ""),
-                       r.contains("effect") ? ", " + util::effect_with_ci(r.value("effect", 0.0), r.value("ci_low", 0.0),
-                                                                              r.value("ci_high", 0.0))
-                                            : "",
-                       r.value("mechanism", "").empty() ? "" : "; mechanism: " + r.value("mechanism", ""));
+    out += fmt::format(
+        "- #{} {} — {}{}{}\n", r.value("id", 0), r.value("title", ""), r.value("status", ""),
+        r.contains("effect")
+            ? ", " + util::effect_with_ci(r.value("effect", 0.0), r.value("ci_low", 0.0), r.value("ci_high", 0.0))
+            : "",
+        r.value("mechanism", "").empty() ? "" : "; mechanism: " + r.value("mechanism", ""));
   }
   out += "\n## Open ideas\n\n";
   if (c["ideas"].empty()) out += "_None._\n";
@@ -135,4 +144,4 @@ std::string context_markdown(const json& c) {
   return out;
 }
 
-} // namespace ar::sources
+}  // namespace ar::sources

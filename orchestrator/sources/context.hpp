@@ -13,13 +13,18 @@
 
 namespace ar::sources {
 
+// The most dead ends the context lists (the latest ones); the catalogue file has them all.
+inline constexpr std::size_t k_context_dead_ends = 50;
+
 // goal, metric and direction, baseline and best (with the CI of the last keep), the last
-// `cfg.sources.proposer.recent` experiments, open ideas with ids, the dead-ends catalogue, protected
-// paths and scope, and the notes file's text when configured.
+// `cfg.sources.proposer.recent` experiments, open ideas with ids, the latest k_context_dead_ends
+// dead ends and the dead-ends catalogue as given (pass report::render_dead_ends with the same
+// limit), protected paths and scope, and the notes file's text when configured. Its size does not
+// grow with the journal.
 nlohmann::json proposer_context(const config::Config& cfg, const journal::SessionView& view,
                                 const std::vector<ideas::Idea>& ideas, const std::string& dead_ends_markdown,
                                 const std::string& notes);
 
 std::string context_markdown(const nlohmann::json& context);
 
-} // namespace ar::sources
+}  // namespace ar::sources

@@ -32,9 +32,8 @@ class ProposerSource : public Source {
     fs::create_directories(dir);
     std::string notes;
     if (!pc.notes.empty()) notes = util::read_file(paths.root / pc.notes).value_or("");
-    std::vector<std::string> warnings;
-    journal::SessionView view = journal::view(journal::load(paths.journal, warnings, false), cfg.session);
-    json ctx = proposer_context(cfg, view, ideas::read_ideas(paths.ideas), report::render_dead_ends(view, cfg), notes);
+    json ctx = proposer_context(cfg, s.view(), ideas::read_ideas(paths.ideas),
+                                report::render_dead_ends(s.view(), cfg, k_context_dead_ends), notes);
     fs::path ctx_md = dir / fmt::format("{:04d}.md", id);
     fs::path ctx_json = dir / fmt::format("{:04d}.json", id);
     fs::path proposal = dir / fmt::format("{:04d}-proposal.json", id);

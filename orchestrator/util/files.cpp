@@ -53,39 +53,64 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view content, bool durable) {
-  std::filesystem::path dir = path.parent_path();
-  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw Error(fmt::format("{}: cannot create temp file: {}", path.string(), errno_text()));
-  bool ok = write_all(fd, content) && (!durable || ::fsync(fd) == 0);
+AtomicFile::AtomicFile(std::filesystem::path path) : m_path(std::move(path)) {
+  m_tmp = (m_path.parent_path() / ("." + m_path.filename().string() + ".tmp-XXXXXX")).string();
+  m_fd = ::mkstemp(m_tmp.data());
+  if (m_fd < 0) throw Error(fmt::format("{}: cannot create temp file: {}", m_path.string(), errno_text()));
+}
+
+AtomicFile::~AtomicFile() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+    ::unlink(m_tmp.c_str());
+  }
+}
+
+void AtomicFile::write(std::string_view data) {
+  if (!write_all(m_fd, data)) throw Error(fmt::format("{}: cannot write: {}", m_path.string(), errno_text()));
+}
+
+void AtomicFile::commit(bool durable) {
+  bool ok = !durable || ::fsync(m_fd) == 0;
   int saved = errno;
   // Keep the permissions of the file we replace (ideas.md may be group-writable, say).
   struct stat st {};
-  if (ok && ::stat(path.c_str(), &st) == 0) ::fchmod(fd, st.st_mode & 07777);
-  else if (ok) ::fchmod(fd, 0644);
-  ::close(fd);
-  if (!ok || ::rename(tmpl.c_str(), path.c_str()) != 0) {
+  if (ok && ::stat(m_path.c_str(), &st) == 0) ::fchmod(m_fd, st.st_mode & 07777);
+  else if (ok) ::fchmod(m_fd, 0644);
+  ::close(m_fd);
+  m_fd = -1;
+  if (!ok || ::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
     if (ok) saved = errno;
-    ::unlink(tmpl.c_str());
-    throw Error(fmt::format("{}: cannot write: {}", path.string(), std::strerror(saved)));
+    ::unlink(m_tmp.c_str());
+    throw Error(fmt::format("{}: cannot write: {}", m_path.string(), std::strerror(saved)));
   }
-  if (durable) fsync_dir(dir);
+  if (durable) fsync_dir(m_path.parent_path());
 }
 
-void append_durably(const std::filesystem::path& path, std::string_view content) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view content, bool durable) {
+  AtomicFile file(path);
+  file.write(content);
+  file.commit(durable);
+}
+
+std::uint64_t append_durably(const std::filesystem::path& path, std::string_view content) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(fmt::format("{}: cannot open for append: {}", path.string(), errno_text()));
   struct stat before {};
   ::fstat(fd, &before);
   bool ok = write_all(fd, content) && ::fsync(fd) == 0;
   int saved = errno;
+  // With O_APPEND the file offset after the write is the end of our own bytes, even if another
+  // process appended in between.
+  off_t end = ok ? ::lseek(fd, 0, SEEK_CUR) : -1;
   if (!ok) {
     // Never leave half a record: cut the file back to where it was.
     if (::ftruncate(fd, before.st_size) == 0) ::fsync(fd);
   }
   ::close(fd);
   if (!ok) throw Error(fmt::format("{}: cannot append: {}", path.string(), std::strerror(saved)));
+  if (end < 0) return static_cast<std::uint64_t>(before.st_size);
+  return static_cast<std::uint64_t>(end) - content.size();
 }
 
 namespace {

@@ -65,8 +65,8 @@ json measured(int id, const std::string& status, const std::string& title, doubl
 }
 
 json unmeasured(int id, const std::string& status, const std::string& title, const std::string& reason) {
-  return {{"type", "experiment"}, {"schema", 1},      {"id", id},        {"session", "night"},
-          {"status", status},     {"title", title},   {"reason", reason}};
+  return {{"type", "experiment"}, {"schema", 1},    {"id", id},        {"session", "night"},
+          {"status", status},     {"title", title}, {"reason", reason}};
 }
 
 config::Config make_config() {
@@ -80,6 +80,18 @@ config::Config make_config() {
   cfg.gates = {{"check_output", "gates/check_output.sh", std::chrono::minutes(1)}};
   cfg.protected_paths = {"bench.sh", "gates/"};
   return cfg;
+}
+
+// The view a reader loads from a journal holding `j`'s records (headers first). The report reads
+// samples back from the file, so the view needs one.
+journal::SessionView view_of(const journal::Journal& j) {
+  static TempDir dir("autoresearch-report-test");
+  static int n = 0;
+  std::filesystem::path file = dir / ("results-" + std::to_string(++n) + ".jsonl");
+  for (const json& r : j.headers) journal::append(file, r);
+  for (const json& r : j.experiments) journal::append(file, r);
+  std::vector<std::string> warnings;
+  return journal::load_view(file, "night", warnings);
 }
 
 journal::SessionView make_view() {
@@ -99,7 +111,7 @@ journal::SessionView make_view() {
   journal::Journal j;
   j.headers = {{{"type", "header"}, {"schema", 1}, {"session", "night"}, {"start_commit", k_start_commit}}};
   j.experiments = {keep, discard, failed, inconclusive, rejected};
-  return journal::view(j, "night");
+  return view_of(j);
 }
 
 TEST(ReportHeadline, BaselineFromTheFirstMeasuredBestFromTheLastKeep) {
@@ -218,7 +230,7 @@ TEST(ReportRender, HigherIsBetterHeadline) {
   json keep = measured(1, "keep", "Batch writes", 1000, 1250, 0.25);
   keep["commit"] = k_kept_commit;
   j.experiments = {keep};
-  std::string head = section(render_report(journal::view(j, "night"), cfg), "Headline");
+  std::string head = section(render_report(view_of(j), cfg), "Headline");
   EXPECT_TRUE(contains(head, "`ops_per_s` (higher is better) | 1000 | 1250 | **+25.0%** |"));
 }
 
@@ -229,9 +241,43 @@ TEST(ReportRender, TableCellsStayOnOneLine) {
   keep["commit"] = k_kept_commit;
   keep["mechanism"] = "two\nlines | and a pipe";
   j.experiments = {keep};
-  std::string kept = section(render_report(journal::view(j, "night"), make_config()), "Kept commits");
+  std::string kept = section(render_report(view_of(j), make_config()), "Kept commits");
   EXPECT_TRUE(contains(kept, "| Use a b switch |"));
   EXPECT_TRUE(contains(kept, "| two lines   and a pipe |"));
+}
+
+TEST(ReportRender, SafetyCountsGatesAndReadsTheGuardsOfKeptChanges) {
+  config::Config cfg = make_config();
+  decide::GuardSpec rss;
+  rss.name = "rss_kb";
+  rss.direction = decide::Direction::lower;
+  rss.tolerance = 0.05;
+  cfg.guards = {rss};
+  journal::Journal j;
+  j.headers = {{{"type", "header"}, {"schema", 1}, {"session", "night"}, {"start_commit", k_start_commit}}};
+  json keep = measured(1, "keep", "Hash with FNV-1a", 100, 80, -0.20);
+  keep["commit"] = k_kept_commit;
+  keep["guards"] = {{"rss_kb", {{"effect", 0.012}, {"ci_low", -0.01}, {"ci_high", 0.03}, {"tolerance", 0.05}}}};
+  json keep2 = measured(2, "keep", "Smaller buckets", 80, 76, -0.05);
+  keep2["commit"] = k_kept_commit;
+  keep2["guards"] = {{"rss_kb", {{"effect", -0.02}, {"ci_low", -0.03}, {"ci_high", -0.01}, {"tolerance", 0.05}}}};
+  j.experiments = {keep, measured(3, "discard", "Bigger table", 76, 80, 0.05), keep2};
+  std::string safety = section(render_report(view_of(j), cfg), "Safety");
+  EXPECT_TRUE(contains(safety, "- Gates: all 3 measured experiments passed every gate"));
+  EXPECT_TRUE(contains(safety,
+                       "- Guard `rss_kb` (tolerance 5%): every kept change within it; the largest move was "
+                       "experiment 1: +1.2% (-1.0% to +3.0%)."));
+}
+
+TEST(ReportRender, RawNumbersOfTheLatestMeasuredOnly) {
+  journal::Journal j;
+  j.headers = {{{"type", "header"}, {"schema", 1}, {"session", "night"}, {"start_commit", k_start_commit}}};
+  for (int id = 1; id <= 205; ++id) j.experiments.push_back(measured(id, "discard", "Try", 100, 101, 0.01));
+  std::string raw = section(render_report(view_of(j), make_config()), "Raw numbers");
+  EXPECT_EQ(count(raw, "- experiment "), 200u);
+  EXPECT_TRUE(lacks(raw, "- experiment 5 (discard)"));
+  EXPECT_TRUE(contains(raw, "- experiment 6 (discard): base [101, 100, 99]"));
+  EXPECT_TRUE(contains(raw, "those of the 5 before them are in the journal"));
 }
 
 TEST(ReportWrite, WritesBothFiles) {
@@ -241,5 +287,5 @@ TEST(ReportWrite, WritesBothFiles) {
   EXPECT_EQ(read_text(dir / "reports" / "dead-ends.md"), render_dead_ends(make_view(), make_config()));
 }
 
-} // namespace
-} // namespace ar::report
+}  // namespace
+}  // namespace ar::report

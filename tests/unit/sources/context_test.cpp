@@ -38,26 +38,30 @@ json measured(int id, const std::string& title, const std::string& status, doubl
           {"mechanism", mechanism},
           {"files", json::array({"src/a.c"})},
           {"metric",
-           {{"effect", effect}, {"ci_low", lo}, {"ci_high", hi}, {"base_median", base_median},
-            {"candidate_median", cand_median}, {"improvement", -effect}}}};
+           {{"effect", effect},
+            {"ci_low", lo},
+            {"ci_high", hi},
+            {"base_median", base_median},
+            {"candidate_median", cand_median},
+            {"improvement", -effect}}}};
 }
 
 // Three experiments: a keep, a regression (dead end) and a failed gate (dead end, unmeasured).
 journal::SessionView make_view() {
   journal::SessionView v;
   v.session = "ctx";
-  v.experiments.push_back(measured(1, "Hoist the strlen", "keep", -0.125, -0.15, -0.10, 200.0, 175.0,
-                                   "strlen ran once per byte"));
-  v.experiments.push_back(measured(2, "Bigger hash table", "discard", 0.07, 0.05, 0.09, 175.0, 187.0,
-                                   "the table no longer fits in L2"));
-  v.experiments.push_back({{"type", "experiment"},
-                           {"id", 3},
-                           {"title", "Drop the bounds check"},
-                           {"status", "checks_failed"},
-                           {"reason", "gate tests failed: exit 1"},
-                           {"mechanism", "out-of-range reads"}});
-  v.kept = {0};
-  v.next_id = 4;
+  v.add(journal::summarize(
+      measured(1, "Hoist the strlen", "keep", -0.125, -0.15, -0.10, 200.0, 175.0, "strlen ran once per byte"), 0, 0));
+  v.add(journal::summarize(
+      measured(2, "Bigger hash table", "discard", 0.07, 0.05, 0.09, 175.0, 187.0, "the table no longer fits in L2"), 0,
+      0));
+  v.add(journal::summarize({{"type", "experiment"},
+                            {"id", 3},
+                            {"title", "Drop the bounds check"},
+                            {"status", "checks_failed"},
+                            {"reason", "gate tests failed: exit 1"},
+                            {"mechanism", "out-of-range reads"}},
+                           0, 0));
   return v;
 }
 
@@ -129,7 +133,7 @@ TEST(LoopContext, RecentIsTheLastNOnly) {
   ASSERT_EQ(c["recent_experiments"].size(), 2u);
   EXPECT_EQ(c["recent_experiments"][0]["id"], 2);
   EXPECT_EQ(c["recent_experiments"][1]["id"], 3);
-  // The dead ends are the whole catalogue, not only the recent ones.
+  // The dead ends are not only the recent ones.
   cfg.sources.proposer.recent = 0;
   c = proposer_context(cfg, make_view(), {}, "", "");
   EXPECT_TRUE(c["recent_experiments"].empty());
@@ -212,6 +216,23 @@ TEST(LoopContext, MarkdownWithoutScopeNotesOrDeadEnds) {
   EXPECT_NE(md.find("## Open ideas\n\n_None._"), std::string::npos) << md;
 }
 
+TEST(LoopContext, StaysBoundedOnALongSession) {
+  // Built before every experiment: its size must not grow with the journal.
+  journal::SessionView v = make_view();
+  for (int id = 4; id <= 5000; ++id) {
+    v.add(journal::summarize(measured(id, "Try " + std::to_string(id), id % 3 == 0 ? "inconclusive" : "discard", 0.01,
+                                      0.0, 0.02, 175.0, 176.0, "noise"),
+                             0, 0));
+  }
+  json c = proposer_context(make_config(), v, {}, "", "");
+  EXPECT_EQ(c["recent_experiments"].size(), 20u);
+  EXPECT_EQ(c["recent_experiments"].back()["id"], 5000);
+  ASSERT_EQ(c["dead_ends"].size(), k_context_dead_ends);
+  EXPECT_EQ(c["dead_ends"].back()["id"], 5000);  // the latest ones, oldest first
+  EXPECT_LT(c["dead_ends"].front()["id"].get<int>(), c["dead_ends"].back()["id"].get<int>());
+  EXPECT_DOUBLE_EQ(c["baseline"]["value"].get<double>(), 200.0);
+}
+
 TEST(LoopContext, HigherIsBetterIsSaid) {
   config::Config cfg = make_config();
   cfg.metric.direction = decide::Direction::higher;
@@ -221,5 +242,5 @@ TEST(LoopContext, HigherIsBetterIsSaid) {
   EXPECT_NE(context_markdown(c).find("higher is better)"), std::string::npos);
 }
 
-} // namespace
-} // namespace ar::sources
+}  // namespace
+}  // namespace ar::sources
