@@ -156,22 +156,30 @@ expect_status() {
   fi
 }
 
-# A session primed by an empty run (branch, worktrees, header), then K queued patches timed.
-# Prints seconds per experiment.
+# A session primed by an empty run (branch, worktrees, header; with a history, a second empty run
+# reads it once as any later run would find it), then timed: an empty run (what every run costs
+# once: opening the session, the view, the closing report) and a run over K queued patches.
+# Prints three numbers: seconds per experiment of the K run, all included; seconds per experiment
+# beyond one run's fixed cost, (T_K - T_empty) / K; and T_empty.
 time_loop() {
-  local dir="$1" kind="$2" history_file="${3:-}" t0 t1 before
+  local dir="$1" kind="$2" history_file="${3:-}" t0 t1 t2 t3 before
   cp -a "$tmp/template" "$dir"
   loop_run "$dir"
   if [ -n "$history_file" ]; then
     cat "$history_file" >> "$dir/results.jsonl"
+    loop_run "$dir"
   fi
   before="$(grep -c "\"status\":\"$kind\"" "$dir/results.jsonl" || true)"
-  queue_patches "$dir" "$kind"
   t0="$(now)"
   loop_run "$dir"
   t1="$(now)"
+  queue_patches "$dir" "$kind"
+  t2="$(now)"
+  loop_run "$dir"
+  t3="$(now)"
   expect_status "$dir" "$kind" $(( before + experiments ))
-  awk -v s="$(elapsed "$t0" "$t1")" -v k="$experiments" 'BEGIN { printf "%.6f", s / k }'
+  awk -v e="$(elapsed "$t0" "$t1")" -v s="$(elapsed "$t2" "$t3")" -v k="$experiments" \
+    'BEGIN { printf "%.6f %.6f %.6f", s / k, (s - e) / k, e }'
 }
 
 # The same work with the git CLI in two worktrees; prints seconds per experiment.
@@ -294,10 +302,10 @@ echo "building a repository of $files files ..." >&2
 make_template "$tmp/template"
 
 echo "keep path: $experiments experiments, loop and git CLI ..." >&2
-loop_keep="$(time_loop "$tmp/loop-keep" keep)"
+read -r loop_keep_all loop_keep loop_keep_fixed <<< "$(time_loop "$tmp/loop-keep" keep)"
 cli_keep="$(time_cli "$tmp/cli-keep" keep)"
 echo "discard path: $experiments experiments, loop and git CLI ..." >&2
-loop_discard="$(time_loop "$tmp/loop-discard" discard)"
+read -r loop_discard_all loop_discard loop_discard_fixed <<< "$(time_loop "$tmp/loop-discard" discard)"
 cli_discard="$(time_cli "$tmp/cli-discard" discard)"
 
 # The primed keep session's header matches the config, so the history continues its segment.
@@ -311,7 +319,8 @@ if [ -n "$generator" ]; then
 else
   gen_records "$history" > "$tmp/history.jsonl"
 fi
-loop_keep_history="$(time_loop "$tmp/loop-history" keep "$tmp/history.jsonl")"
+read -r loop_keep_history_all loop_keep_history loop_keep_history_fixed <<< \
+  "$(time_loop "$tmp/loop-history" keep "$tmp/history.jsonl")"
 rm -rf "$tmp/loop-history" "$tmp/history.jsonl"
 
 rows=()
@@ -334,6 +343,9 @@ done
 keep_ratio="$(ratio "$loop_keep" "$cli_keep")"
 discard_ratio="$(ratio "$loop_discard" "$cli_discard")"
 history_ratio="$(ratio "$loop_keep_history" "$loop_keep")"
+keep_ratio_all="$(ratio "$loop_keep_all" "$cli_keep")"
+discard_ratio_all="$(ratio "$loop_discard_all" "$cli_discard")"
+history_ratio_all="$(ratio "$loop_keep_history_all" "$loop_keep_all")"
 
 echo
 echo "$((dirs * per_dir)) files, $experiments experiments a path, $((2 * pairs)) benchmark runs an experiment ($(uname -sm), $(nproc) cores)"
@@ -343,6 +355,11 @@ echo "|---|---:|---:|---:|"
 echo "| keep path, per experiment | $(fmt_ms "$loop_keep") | $(fmt_ms "$cli_keep") | ${keep_ratio}× |"
 echo "| discard path, per experiment | $(fmt_ms "$loop_discard") | $(fmt_ms "$cli_discard") | ${discard_ratio}× |"
 echo "| keep path, per experiment, after $history records | $(fmt_ms "$loop_keep_history") | $(fmt_ms "$loop_keep") (empty journal) | ${history_ratio}× |"
+echo "| keep path, per experiment, run's fixed cost included | $(fmt_ms "$loop_keep_all") | $(fmt_ms "$cli_keep") | ${keep_ratio_all}× |"
+echo "| discard path, per experiment, run's fixed cost included | $(fmt_ms "$loop_discard_all") | $(fmt_ms "$cli_discard") | ${discard_ratio_all}× |"
+echo "| keep path after $history records, run's fixed cost included | $(fmt_ms "$loop_keep_history_all") | $(fmt_ms "$loop_keep_all") (empty journal) | ${history_ratio_all}× |"
+echo "| fixed cost of one run (open, view, closing report): empty journal | $(fmt_ms "$loop_keep_fixed") | | |"
+echo "| fixed cost of one run: $history records | $(fmt_ms "$loop_keep_history_fixed") | | |"
 printf '%s\n' "${rows[@]}"
 echo
 echo "keep-path overhead ratio (loop/CLI): $keep_ratio"
