@@ -212,13 +212,8 @@ Summary dry_run(pipeline::Context& ctx) {
     build_or_throw(ctx, 1, "dry run", "build (candidate)");
     for (const config::Gate& g : cfg.gates) {
       ctx.stage(0, "dry run", "gate " + g.name);
-      exec::Command c;
-      c.kind = exec::Kind::gate;
-      c.label = "dry-run gate " + g.name;
-      c.side = 1;
-      c.command = g.command;
-      c.cwd = ctx.workspace().cwd(1);
-      c.timeout = g.timeout;
+      exec::Command c = exec::make_command(exec::Kind::gate, "dry-run gate " + g.name, 0, 1, g.command,
+                                           ctx.workspace().cwd(1), g.timeout);
       ctx.workspace().ran_command(1);
       exec::CommandResult r = ctx.executor.run(c);
       if (r.interrupted()) throw Interrupted("dry run interrupted");

@@ -63,13 +63,8 @@ class HookObserver : public Observer {
     }
     fs::path in = s.paths().state_dir / fmt::format("hook-{}.json", name);
     util::write_file_atomic(in, input.dump(2) + "\n", false);
-    exec::Command c;
-    c.kind = exec::Kind::hook;
-    c.label = std::string("hook ") + name;
-    c.experiment = id;
-    c.command = hook.command;
-    c.cwd = s.paths().root;
-    c.timeout = hook.timeout;
+    exec::Command c = exec::make_command(exec::Kind::hook, std::string("hook ") + name, id, -1, hook.command,
+                                         s.paths().root, hook.timeout);
     c.stdin_path = in;
     exec::CommandResult r = m_ctx.executor.run(c);
     if (r.interrupted()) throw Interrupted(fmt::format("interrupted while the {} hook ran", name));

@@ -33,6 +33,19 @@ struct Command {
   bool scan_metrics = false;                             // parse METRIC lines from the whole output
 };
 
+inline Command make_command(Kind kind, std::string label, int experiment, int side, std::string command,
+                            std::filesystem::path cwd, std::chrono::milliseconds timeout) {
+  Command c;
+  c.kind = kind;
+  c.label = std::move(label);
+  c.experiment = experiment;
+  c.side = side;
+  c.command = std::move(command);
+  c.cwd = std::move(cwd);
+  c.timeout = timeout;
+  return c;
+}
+
 struct CommandResult {
   proc::Result process;                     // how it ended, its output's tail
   std::map<std::string, double> metrics;    // METRIC medians (scan_metrics only)

@@ -28,14 +28,8 @@ StageResult Bench::tampered(int side, const std::string& label, const std::optio
 
 std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, const std::string& label) {
   const config::Config& cfg = m_ctx.cfg();
-  exec::Command c;
-  c.kind = exec::Kind::benchmark;
-  c.label = label;
-  c.experiment = m_id;
-  c.side = side;
-  c.command = cfg.benchmark.command;
-  c.cwd = m_ctx.workspace().cwd(side);
-  c.timeout = cfg.benchmark.timeout;
+  exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, cfg.benchmark.command,
+                                       m_ctx.workspace().cwd(side), cfg.benchmark.timeout);
   c.scan_metrics = true;
   m_ctx.workspace().ran_command(side);
   exec::CommandResult r = m_ctx.executor.run(c);

@@ -21,14 +21,8 @@ exec::CommandResult build_side(Context& ctx, int side, int experiment, const std
     none.process.exit_code = 0;
     return none;
   }
-  exec::Command c;
-  c.kind = exec::Kind::build;
-  c.label = label;
-  c.experiment = experiment;
-  c.side = side;
-  c.command = cfg.build.command;
-  c.cwd = ctx.workspace().cwd(side);
-  c.timeout = cfg.build.timeout;
+  exec::Command c = exec::make_command(exec::Kind::build, label, experiment, side, cfg.build.command,
+                                       ctx.workspace().cwd(side), cfg.build.timeout);
   ctx.workspace().ran_command(side);
   return ctx.executor.run(c);
 }
@@ -80,14 +74,8 @@ StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
   StageResult end;
   for (const config::Gate& g : cfg.gates) {
     ctx.stage(record.run.id, record.run.title, "gate " + g.name);
-    exec::Command c;
-    c.kind = exec::Kind::gate;
-    c.label = "gate " + g.name;
-    c.experiment = record.run.id;
-    c.side = 1;
-    c.command = g.command;
-    c.cwd = ws.cwd(1);
-    c.timeout = g.timeout;
+    exec::Command c =
+        exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, 1, g.command, ws.cwd(1), g.timeout);
     ws.ran_command(1);
     exec::CommandResult r = ctx.executor.run(c);
     total += r.process.seconds;

@@ -48,13 +48,8 @@ class ProposerSource : public Source {
     h.title = fmt::format("proposal {}", id);
     h.asi["context"] = ctx_md.lexically_relative(paths.root).generic_string();
     // The proposer sees the same variables whatever runs it, and works in the clean candidate.
-    exec::Command c;
-    c.kind = exec::Kind::proposer;
-    c.label = "proposer";
-    c.experiment = id;
-    c.command = pc.command;
-    c.cwd = s.workspace().cwd(1);
-    c.timeout = pc.timeout;
+    exec::Command c =
+        exec::make_command(exec::Kind::proposer, "proposer", id, 1, pc.command, s.workspace().cwd(1), pc.timeout);
     c.env = {{"AUTORESEARCH_CONTEXT", ctx_md.string()},
              {"AUTORESEARCH_CONTEXT_JSON", ctx_json.string()},
              {"AUTORESEARCH_PROPOSAL", proposal.string()}};
