@@ -16,7 +16,7 @@ Summary run(const Options& options, session::Progress& progress, const ExecutorF
   session.open(options.mode == Mode::run);
   util::FaultPlan faults = options.faults;
   ExecutorSetup setup{session.config().session, session.token(), session.paths().logs, session.run_log(),
-                      session.config().limits.max_log_mb};
+                      [&session] { return session.config().limits.max_log_mb; }};
   std::unique_ptr<exec::Executor> executor = make_executor(setup, faults);
   pipeline::Context ctx{session, *executor, faults};
   switch (options.mode) {

@@ -7,6 +7,7 @@
 #include "util/fault.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,7 +43,7 @@ Summary run(const Options& options, session::Progress& progress);
 struct ExecutorSetup {
   std::string session, token;
   std::filesystem::path logs, run_log;
-  int max_log_mb = 64;
+  std::function<int()> max_log_mb;  // the config in force's limits.max_log_mb (it may be edited)
 };
 using ExecutorFactory = std::function<std::unique_ptr<exec::Executor>(const ExecutorSetup&, util::FaultPlan&)>;
 Summary run(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor);

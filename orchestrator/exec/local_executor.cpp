@@ -33,7 +33,7 @@ CommandResult LocalExecutor::run(const Command& c) {
   // One experiment's log stays under max_log_mb: each run gets what is left, head and tail.
   std::error_code ec;
   std::uint64_t used = fs::exists(log, ec) ? fs::file_size(log, ec) : 0;
-  std::uint64_t cap = static_cast<std::uint64_t>(m_options.max_log_mb) << 20;
+  std::uint64_t cap = static_cast<std::uint64_t>(m_options.max_log_mb ? m_options.max_log_mb() : 64) << 20;
   std::uint64_t left = used < cap ? cap - used : 0;
   spec.log_tail_bytes = std::max<std::uint64_t>(std::min<std::uint64_t>(1u << 20, left / 4), 4096);
   spec.log_head_bytes = std::max<std::uint64_t>(left > spec.log_tail_bytes ? left - spec.log_tail_bytes : 0, 4096);

@@ -16,7 +16,7 @@ struct LocalOptions {
   std::filesystem::path logs;     // folder of per-experiment logs
   std::filesystem::path run_log;  // log of work outside experiments
   std::string token;              // proc::RunSpec::stray_token
-  int max_log_mb = 64;
+  std::function<int()> max_log_mb;  // read at every command (the config may change); empty: 64
   // Called in the parent right after a child started, with the command (tests' fault plans).
   std::function<void(const Command&)> on_spawn;
 };
@@ -26,7 +26,6 @@ class LocalExecutor : public Executor {
   explicit LocalExecutor(LocalOptions options) : m_options(std::move(options)) {}
   CommandResult run(const Command& command) override;
   std::filesystem::path log_of(int experiment) const;
-  void set_max_log_mb(int mb) { m_options.max_log_mb = mb; }
 
  private:
   LocalOptions m_options;

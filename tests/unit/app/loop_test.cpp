@@ -38,10 +38,15 @@ class Collect : public session::Progress {
   std::vector<int> finished_ids;
 };
 
-// One line of the form the queue reads: a header and a diff that turns `from` into `to`.
+// A diff that turns the one-line `file` from `from` into `to`.
+std::string diff(const std::string& file, const std::string& from, const std::string& to) {
+  return "diff --git a/" + file + " b/" + file + "\n--- a/" + file + "\n+++ b/" + file + "\n@@ -1 +1 @@\n-" + from +
+         "\n+" + to + "\n";
+}
+
+// A queued patch: a header and the diff.
 std::string patch(const std::string& title, const std::string& file, const std::string& from, const std::string& to) {
-  return "Title: " + title + "\n\ndiff --git a/" + file + " b/" + file + "\n--- a/" + file + "\n+++ b/" + file +
-         "\n@@ -1 +1 @@\n-" + from + "\n+" + to + "\n";
+  return "Title: " + title + "\n\n" + diff(file, from, to);
 }
 
 class LoopTest : public ::testing::Test {
@@ -287,6 +292,36 @@ TEST_F(LoopTest, AnExperimentALostRunLeftUnfinishedIsRecordedOnceAndRetried) {
   // Recorded once: a further run adds nothing.
   run();
   EXPECT_EQ(records().size(), 2u);
+}
+
+// The base is walked only before a keep, against its last trusted state: a change that a
+// discarded experiment's benchmark made to the base is still caught before it can help a keep.
+TEST_F(LoopTest, ABaseChangedDuringADiscardedExperimentBlocksTheNextKeep) {
+  write_text(root / "notes.txt", "notes\n");
+  git("add notes.txt");
+  git("commit -qm notes");
+  queue("01-evil.patch",
+        "Title: Slower, and scribbles on the base\n\ndiff --git a/evil.txt b/evil.txt\nnew file mode "
+        "100644\n--- /dev/null\n+++ b/evil.txt\n@@ -0,0 +1 @@\n+x\n" +
+            diff("speed.txt", "1.0", "1.3"));
+  queue("02-faster.patch", patch("Faster", "speed.txt", "1.0", "0.8"));
+  auto h = handlers();
+  auto bench = h[Kind::benchmark];
+  h[Kind::benchmark] = [bench](const Command& c) {
+    if (fs::exists(c.cwd / "evil.txt")) write_text(c.cwd.parent_path() / "base" / "notes.txt", "tampered\n");
+    return bench(c);
+  };
+  app::Options o;
+  o.config_path = root / "autoresearch.config.yaml";
+  app::run(o, progress,
+           [&](const app::ExecutorSetup&, util::FaultPlan&) { return std::make_unique<FakeExecutor>(h, log); });
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["status"], "discard") << r[0].dump(2);
+  EXPECT_EQ(r[1]["status"], "rejected") << r[1].dump(2);
+  EXPECT_EQ(r[1]["reason"], "tampering: the benchmark changed notes.txt in the base worktree while it ran");
+  EXPECT_EQ(read_text(root / ".autoresearch/wt/base/notes.txt"), "notes\n") << "the base was restored";
+  EXPECT_EQ(git_out("rev-parse autoresearch/fake"), git_out("rev-parse HEAD")) << "nothing was kept";
 }
 
 TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
