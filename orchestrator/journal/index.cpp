@@ -355,25 +355,28 @@ SessionView load_view(const fs::path& path, const std::string& session, std::vec
   }
 
   IndexWriter writer(index_path, old, indexed);
-  ScanEnd end = scan(path, old.covered, static_cast<int>(old.lines) + 1, warnings, repair, [&](const Line& l) {
-    const std::string& type = l.record["type"].get_ref<const std::string&>();
-    Kind kind = kind_of(type);
-    const std::string& rec_session = l.record["session"].get_ref<const std::string&>();
-    std::string start = kind == Kind::header ? l.record.value("start_commit", "") : std::string();
-    std::optional<Summary> s;
-    if (kind == Kind::experiment) s = summarize(l.record, l.offset, l.length);
-    if (!index_path.empty() && l.terminated) {  // a line without its newline may still change
-      Writer& w = writer.entries();
-      w.put(static_cast<std::uint8_t>(kind));
-      w.str(rec_session);
-      w.put(l.offset);
-      w.put(l.length);
-      if (kind == Kind::header) w.str(start);
-      if (s) put_summary(w, *s);
-      writer.entry_done();
-    }
-    if (rec_session == session) builder.take(kind, l.offset, l.length, start, s ? &*s : nullptr);
-  });
+  ScanEnd end = scan(
+      path, old.covered, static_cast<int>(old.lines) + 1, warnings, repair,
+      [&](const Line& l) {
+        const std::string& type = l.record["type"].get_ref<const std::string&>();
+        Kind kind = kind_of(type);
+        const std::string& rec_session = l.record["session"].get_ref<const std::string&>();
+        std::string start = kind == Kind::header ? l.record.value("start_commit", "") : std::string();
+        std::optional<Summary> s;
+        if (kind == Kind::experiment) s = summarize(l.record, l.offset, l.length);
+        if (!index_path.empty() && l.terminated) {  // a line without its newline may still change
+          Writer& w = writer.entries();
+          w.put(static_cast<std::uint8_t>(kind));
+          w.str(rec_session);
+          w.put(l.offset);
+          w.put(l.length);
+          if (kind == Kind::header) w.str(start);
+          if (s) put_summary(w, *s);
+          writer.entry_done();
+        }
+        if (rec_session == session) builder.take(kind, l.offset, l.length, start, s ? &*s : nullptr);
+      },
+      true);
   builder.finish();
   try {
     writer.finish(path, !indexed, end);

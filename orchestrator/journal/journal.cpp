@@ -1,5 +1,7 @@
 #include "journal/journal.hpp"
 
+#include "journal/light_parse.hpp"
+
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -80,7 +82,7 @@ void validate(const json& record, const fs::path& path, int line_no) {
 }  // namespace
 
 ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vector<std::string>& warnings, bool repair,
-             const std::function<void(const Line&)>& on_line) {
+             const std::function<void(const Line&)>& on_line, bool summaries_only) {
   std::vector<char> buffer(1 << 16);
   std::ifstream in;
   in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -98,7 +100,14 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
     bool terminated = !in.eof();
     ++line_no;
     std::uint64_t next = pos + line.size() + (terminated ? 1 : 0);
-    json record = json::parse(line.begin(), line.end(), nullptr, false);
+    std::optional<json> light;
+    // Our own lines end with the type (keys are written sorted); other lines are parsed in full.
+    static constexpr std::string_view k_tail = "\"type\":\"experiment\"}";
+    if (summaries_only && line.size() > k_tail.size() &&
+        std::string_view(line).substr(line.size() - k_tail.size()) == k_tail) {
+      light = parse_for_summary(line);
+    }
+    json record = light ? std::move(*light) : json::parse(line.begin(), line.end(), nullptr, false);
     if (record.is_discarded() || !record.is_object()) {
       if (!terminated && !repair) {
         warnings.push_back(

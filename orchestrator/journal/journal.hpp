@@ -67,8 +67,10 @@ struct ScanEnd {
 
 // Streams the journal from byte `from` (the start of a line, counted as line `first_line`) to its
 // end with load()'s rules, calling `on_line` for every record. Holds one line at a time.
+// With `summaries_only`, an experiment line is read by parse_for_summary (journal/light_parse.hpp):
+// Line::record then holds what summarize() and validation use, not the samples.
 ScanEnd scan(const std::filesystem::path& path, std::uint64_t from, int first_line, std::vector<std::string>& warnings,
-             bool repair, const std::function<void(const Line&)>& on_line);
+             bool repair, const std::function<void(const Line&)>& on_line, bool summaries_only = false);
 
 // Where append() wrote: the line's first byte and its length without the newline.
 struct Appended {

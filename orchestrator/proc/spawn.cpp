@@ -11,6 +11,8 @@
 #include <csignal>
 #include <string_view>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,13 +79,44 @@ ChildPlan make_plan(const RunSpec& spec) {
   if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(out_fd, STDERR_FILENO) < 0)
     fail(k_stage_redirect);
   if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(k_stage_chdir);
-  if (!plan.envp.empty()) environ = const_cast<char**>(plan.envp.data());
+  // The environment goes to exec, never into `environ`: the parent's memory is shared.
+  char* const* envp = plan.envp.empty() ? environ : const_cast<char* const*>(plan.envp.data());
   if (plan.path_lookup)
-    ::execvp(plan.argv[0], plan.argv.data());
+    ::execvpe(plan.argv[0], plan.argv.data(), envp);
   else
-    ::execv(plan.argv[0], plan.argv.data());
+    ::execve(plan.argv[0], plan.argv.data(), envp);
   fail(k_stage_exec);
   ::_exit(127);  // not reached; fail() does not return
+}
+
+namespace {
+
+struct CloneArgs {
+  const ChildPlan* plan;
+  int stdin_fd, out_fd, report_fd;
+};
+
+int clone_entry(void* arg) {
+  const auto* a = static_cast<const CloneArgs*>(arg);
+  exec_child(*a->plan, a->stdin_fd, a->out_fd, a->report_fd);
+}
+
+}  // namespace
+
+pid_t spawn_child(const ChildPlan& plan, int stdin_fd, int out_fd, int report_fd) {
+  // The child's own stack; the parent waits (CLONE_VFORK) until the child has exec'd or exited,
+  // so it stays valid for as long as the child uses it.
+  constexpr std::size_t k_stack = 256 * 1024;
+  std::vector<char> stack(k_stack);
+  CloneArgs args{&plan, stdin_fd, out_fd, report_fd};
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::clone(clone_entry, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int saved = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return pid;
 }
 
 std::string describe_start_failure(const ChildReport& report, const ChildPlan& plan) {

@@ -88,12 +88,11 @@ Result run(const RunSpec& spec) {
   }
 
   const auto start = Clock::now();
-  pid_t pid = ::fork();
+  pid_t pid = spawn_child(plan, dev_null.get(), out_write.get(), report_write.get());
   if (pid < 0) {
-    result.error = "fork: " + errno_text(errno);
+    result.error = "clone: " + errno_text(errno);
     return result;
   }
-  if (pid == 0) exec_child(plan, dev_null.get(), out_write.get(), report_write.get());
 
   ChildGuard child(pid);
   // Also set the group from here: whichever of the two runs first, the group exists before we
