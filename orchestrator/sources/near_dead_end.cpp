@@ -1,7 +1,8 @@
 #include "sources/near_dead_end.hpp"
 
+#include <algorithm>
 #include <cctype>
-#include <unordered_map>
+#include <unordered_set>
 
 namespace ar::sources {
 
@@ -33,16 +34,29 @@ void NearDeadEnds::add(const journal::Summary& s) {
 std::optional<NearDeadEnds::Match> NearDeadEnds::find(const std::string& title) const {
   std::set<std::string> mine = words(title);
   if (mine.empty()) return std::nullopt;
-  std::unordered_map<size_t, size_t> common;  // entry -> words shared
+  // Similarity >= 0.6 needs at least ceil(0.6 * |mine|) shared words, so a match holds one of any
+  // |mine| - ceil(0.6 * |mine|) + 1 of them: only the postings of the rarest words are read, and
+  // a word every title has ("the") costs nothing.
+  std::vector<const std::vector<size_t>*> postings;
   for (const std::string& w : mine) {
     auto it = m_by_word.find(w);
-    if (it == m_by_word.end()) continue;
-    for (size_t i : it->second) ++common[i];
+    postings.push_back(it == m_by_word.end() ? nullptr : &it->second);
+  }
+  std::sort(postings.begin(), postings.end(), [](const auto* a, const auto* b) {
+    return (a == nullptr ? 0 : a->size()) < (b == nullptr ? 0 : b->size());
+  });
+  size_t need = (mine.size() * 6 + 9) / 10;  // ceil(0.6 * |mine|)
+  size_t probe = mine.size() - need + 1;
+  std::unordered_set<size_t> candidates;
+  for (size_t i = 0; i < probe && i < postings.size(); ++i) {
+    if (postings[i] != nullptr) candidates.insert(postings[i]->begin(), postings[i]->end());
   }
   // The earliest dead end that is similar enough, as the reviewer would list them.
   std::optional<Match> best;
-  for (const auto& [i, shared] : common) {
+  for (size_t i : candidates) {
     const Entry& e = m_entries[i];
+    size_t shared = 0;
+    for (const std::string& w : mine) shared += e.words.count(w);
     double sim = static_cast<double>(shared) / static_cast<double>(mine.size() + e.words.size() - shared);
     if (sim >= 0.6 && (!best || e.id < best->id)) best = Match{e.id, e.title, sim};
   }
