@@ -4,7 +4,7 @@
 # on journals of growing size. Prints one Markdown table. Everything happens in a temp dir that is
 # removed on exit; the repository this script lives in is never touched.
 #
-#   bench/overhead/run.sh [--binary PATH] [--files N] [--experiments K] [--quick]
+#   bench/overhead/run.sh [--binary PATH] [--files N] [--experiments K] [--rounds R] [--quick]
 #
 # Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it RSS reads "n/a".
 set -euo pipefail
@@ -15,6 +15,7 @@ repo_root="$(cd "$here/../.." && pwd)"
 binary="$repo_root/build/autoresearch"
 files=10000
 experiments=20
+rounds=3
 journal_sizes="1000 10000 100000"
 history=100000
 generator=""
@@ -22,7 +23,7 @@ generator=""
 usage() {
   sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   echo "Options: --binary PATH (default build/autoresearch), --files N (default 10000),"
-  echo "  --experiments K (default 20), --quick (small sizes, a smoke test),"
+  echo "  --experiments K (default 20), --rounds R (default 3; each figure the median), --quick (small sizes, a smoke test),"
   echo "  --generator PATH (journal generator; default build/bench/autoresearch_gen_journal when built)"
 }
 
@@ -31,8 +32,9 @@ while [ $# -gt 0 ]; do
     --binary) binary="$2"; shift 2 ;;
     --files) files="$2"; shift 2 ;;
     --experiments) experiments="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --generator) generator="$2"; shift 2 ;;
-    --quick) files=200; experiments=3; journal_sizes="100 1000"; history=1000; shift ;;
+    --quick) files=200; experiments=3; rounds=1; journal_sizes="100 1000"; history=1000; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -301,15 +303,25 @@ fmt_run() {
 echo "building a repository of $files files ..." >&2
 make_template "$tmp/template"
 
-echo "keep path: $experiments experiments, loop and git CLI ..." >&2
-read -r loop_keep_all loop_keep loop_keep_fixed <<< "$(time_loop "$tmp/loop-keep" keep)"
-cli_keep="$(time_cli "$tmp/cli-keep" keep)"
-echo "discard path: $experiments experiments, loop and git CLI ..." >&2
-read -r loop_discard_all loop_discard loop_discard_fixed <<< "$(time_loop "$tmp/loop-discard" discard)"
-cli_discard="$(time_cli "$tmp/cli-discard" discard)"
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# The primed keep session's header matches the config, so the history continues its segment.
-head -1 "$tmp/loop-keep/results.jsonl" > "$tmp/header.jsonl"
+# Loop and CLI alternate, `rounds` times each on fresh copies; each figure is the median.
+declare -a lk_all lk lk_fixed ck ld_all ld ld_fixed cd_
+for ((round = 1; round <= rounds; round++)); do
+  echo "keep and discard paths, round $round of $rounds: $experiments experiments each, loop and git CLI ..." >&2
+  read -r a b c <<< "$(time_loop "$tmp/loop-keep-$round" keep)"; lk_all+=("$a"); lk+=("$b"); lk_fixed+=("$c")
+  ck+=("$(time_cli "$tmp/cli-keep-$round" keep)")
+  read -r a b c <<< "$(time_loop "$tmp/loop-discard-$round" discard)"; ld_all+=("$a"); ld+=("$b"); ld_fixed+=("$c")
+  cd_+=("$(time_cli "$tmp/cli-discard-$round" discard)")
+  # The primed keep session's header matches the config, so the history continues its segment.
+  [ "$round" -eq 1 ] && head -1 "$tmp/loop-keep-1/results.jsonl" > "$tmp/header.jsonl"
+  rm -rf "$tmp/loop-keep-$round" "$tmp/cli-keep-$round" "$tmp/loop-discard-$round" "$tmp/cli-discard-$round"
+done
+loop_keep_all="$(median "${lk_all[@]}")"; loop_keep="$(median "${lk[@]}")"; loop_keep_fixed="$(median "${lk_fixed[@]}")"
+cli_keep="$(median "${ck[@]}")"
+loop_discard_all="$(median "${ld_all[@]}")"; loop_discard="$(median "${ld[@]}")"
+cli_discard="$(median "${cd_[@]}")"
+
 echo "keep path after a $history-record journal ..." >&2
 if [ -n "$generator" ]; then
   # Keep records name commits the session branch does not hold; the loop would refuse them.
@@ -352,7 +364,7 @@ discard_ratio_all="$(ratio "$loop_discard_all" "$cli_discard")"
 history_ratio_all="$(ratio "$loop_keep_history_all" "$loop_keep_all")"
 
 echo
-echo "$((dirs * per_dir)) files, $experiments experiments a path, $((2 * pairs)) benchmark runs an experiment ($(uname -sm), $(nproc) cores)"
+echo "$((dirs * per_dir)) files, $experiments experiments a path, $((2 * pairs)) benchmark runs an experiment, median of $rounds rounds ($(uname -sm), $(nproc) cores)"
 echo
 echo "| measurement | autoresearch | git CLI / reference | ratio |"
 echo "|---|---:|---:|---:|"
