@@ -39,7 +39,8 @@ StageResult screen(Context& ctx, const sources::Hypothesis& h, ExperimentRecord&
   sources::ScreenRules rules{ctx.cfg().protected_paths,
                              ctx.cfg().scope,
                              {paths.config.lexically_relative(paths.repo_root).generic_string(),
-                              paths.journal.lexically_relative(paths.repo_root).generic_string()}};
+                              paths.journal.lexically_relative(paths.repo_root).generic_string()},
+                             ctx.workspace().side(1).path()};
   if (auto no = sources::screen(h, ctx.session.view(), rules, record.files)) return Outcome{no->status, no->reason};
   return std::nullopt;
 }

@@ -67,8 +67,52 @@ std::optional<std::string> screen_patch_text(const std::string& patch) {
   return std::nullopt;
 }
 
+namespace {
+
+// A patch path whose folders, in the worktree or in the patch itself, include a symlink would be
+// written through it (`ext -> /tmp/x` plus `ext/pwned.txt` writes /tmp/x/pwned.txt).
+std::optional<std::string> through_symlink(const git::PatchFile& f, const std::vector<git::PatchFile>& files,
+                                           const std::filesystem::path& worktree) {
+  namespace fs = std::filesystem;
+  for (const std::string* path : {&f.old_path, &f.new_path}) {
+    if (path->empty()) continue;
+    fs::path prefix;
+    fs::path p(*path);
+    for (auto it = p.begin(); it != p.end(); ++it) {
+      prefix /= *it;
+      bool last = std::next(it) == p.end();
+      std::string rel = prefix.generic_string();
+      if (!last) {
+        for (const auto& other : files) {
+          if (other.new_mode == 0120000 && other.new_path == rel) {
+            return fmt::format("{}: goes through the symlink {} that the patch adds", *path, rel);
+          }
+        }
+      }
+      if (worktree.empty()) continue;
+      std::error_code ec;
+      if (fs::symlink_status(worktree / prefix, ec).type() != fs::file_type::symlink) continue;
+      if (!last) return fmt::format("{}: goes through the symlink {} in the tree", *path, rel);
+      // The path itself is a symlink: only a change of the link (or its deletion) is allowed.
+      if (path == &f.new_path && f.new_mode != 0120000) {
+        return fmt::format("{}: is a symlink in the tree; the patch would write through it", *path);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files, const ScreenRules& rules) {
   for (const auto& f : files) {
+    for (const std::string* path : {&f.old_path, &f.new_path}) {
+      if (*path == ".gitmodules") return ".gitmodules: submodules are not supported in experiments";
+    }
+    if (f.new_mode == 0160000) {
+      return fmt::format("{}: a gitlink (submodule); submodules are not supported in experiments", f.new_path);
+    }
+    if (auto why = through_symlink(f, files, rules.worktree)) return why;
     for (const std::string* path : {&f.old_path, &f.new_path}) {
       if (path->empty()) continue;
       if (auto why = forbidden(*path)) return fmt::format("{}: {}", *path, *why);

@@ -8,6 +8,7 @@
 #include "journal/journal.hpp"
 #include "sources/patch_file.hpp"
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,9 +19,13 @@ struct ScreenRules {
   std::vector<std::string> protected_paths;  // config `protected`
   std::vector<std::string> scope;            // config `scope`; empty: anywhere not protected
   std::vector<std::string> own_files;        // the config and journal: always protected
+  // The clean candidate worktree the patch would be applied to; when set, a path that goes
+  // through a symlink there (or writes over one as a file) is refused.
+  std::filesystem::path worktree;
 };
 
-// std::nullopt when every path may be touched; otherwise the reason, naming the path.
+// std::nullopt when every path may be touched; otherwise the reason, naming the path. Also
+// refused: `.gitmodules` and gitlinks (submodules), and a path under a symlink the same patch adds.
 std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files, const ScreenRules& rules);
 
 // Checks the file names as the patch text spells them, before any parser normalises them (libgit2
