@@ -12,6 +12,10 @@ namespace ar::exec {
 
 namespace fs = std::filesystem;
 
+LocalExecutor::LocalExecutor(LocalOptions options) : m_options(std::move(options)) {
+  proc::become_subreaper();
+}
+
 fs::path LocalExecutor::log_of(int experiment) const {
   return experiment > 0 ? m_options.logs / fmt::format("{:04d}.log", experiment) : m_options.run_log;
 }

@@ -13,9 +13,9 @@ namespace ar::exec {
 
 struct LocalOptions {
   std::string session;
-  std::filesystem::path logs;     // folder of per-experiment logs
-  std::filesystem::path run_log;  // log of work outside experiments
-  std::string token;              // proc::RunSpec::stray_token
+  std::filesystem::path logs;       // folder of per-experiment logs
+  std::filesystem::path run_log;    // log of work outside experiments
+  std::string token;                // proc::RunSpec::stray_token
   std::function<int()> max_log_mb;  // read at every command (the config may change); empty: 64
   // Called in the parent right after a child started, with the command (tests' fault plans).
   std::function<void(const Command&)> on_spawn;
@@ -23,7 +23,9 @@ struct LocalOptions {
 
 class LocalExecutor : public Executor {
  public:
-  explicit LocalExecutor(LocalOptions options) : m_options(std::move(options)) {}
+  // Makes this process a child subreaper (proc::become_subreaper): every process a command leaves
+  // behind is found and killed when it ends.
+  explicit LocalExecutor(LocalOptions options);
   CommandResult run(const Command& command) override;
   std::filesystem::path log_of(int experiment) const;
 

@@ -15,6 +15,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <optional>
 
 namespace ar::proc {
 
@@ -47,6 +50,71 @@ int kill_by_token(const std::string& token) {
     }
   }
   ::closedir(dir);
+  return killed;
+}
+
+bool become_subreaper() {
+  return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+}
+
+namespace {
+
+bool is_subreaper() {
+  int on = 0;
+  return ::prctl(PR_GET_CHILD_SUBREAPER, &on) == 0 && on != 0;
+}
+
+// Our children, from /proc/self/task/*/children; std::nullopt when the kernel does not list them.
+std::optional<std::vector<pid_t>> own_children() {
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return std::nullopt;
+  std::vector<pid_t> out;
+  bool listed = false;
+  std::vector<char> buf(64 * 1024);
+  while (dirent* t = ::readdir(tasks)) {
+    if (t->d_name[0] == '.') continue;
+    const std::string path = std::string("/proc/self/task/") + t->d_name + "/children";
+    const detail::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) continue;
+    listed = true;
+    std::string text(buf.data(), detail::read_full(fd.get(), buf.data(), buf.size()));
+    const char* p = text.c_str();
+    while (*p != '\0') {
+      char* end = nullptr;
+      long pid = std::strtol(p, &end, 10);
+      if (end == p) break;
+      if (pid > 0) out.push_back(static_cast<pid_t>(pid));
+      p = end;
+    }
+  }
+  ::closedir(tasks);
+  if (!listed) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+int sweep_leftovers(const std::string& token, int keep) {
+  if (!is_subreaper()) return kill_by_token(token);
+  int killed = 0;
+  // Each round kills the children we have; their own children then become ours. A round can
+  // only find processes that were already there, so this ends.
+  for (int round = 0; round < 1000; ++round) {
+    std::optional<std::vector<pid_t>> kids = own_children();
+    if (!kids) return killed + kill_by_token(token);
+    std::vector<pid_t> others;
+    for (pid_t k : *kids) {
+      if (k != keep) others.push_back(k);
+    }
+    if (others.empty()) return killed;
+    for (pid_t k : others) {
+      if (::kill(k, SIGKILL) == 0) ++killed;
+    }
+    for (pid_t k : others) {
+      while (::waitpid(k, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
   return killed;
 }
 

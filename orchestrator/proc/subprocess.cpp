@@ -103,10 +103,10 @@ Result run(const RunSpec& spec) {
   report_write.reset();
   dev_null.reset();
   const auto seconds_since_start = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  // The group, and whatever carries the token after leaving it (kill_by_token ignores "").
+  // The group, and whatever left it (see sweep_leftovers; kill_by_token ignores "").
   const auto kill_everything = [&] {
     ::kill(-pid, SIGKILL);
-    kill_by_token(spec.stray_token);
+    sweep_leftovers(spec.stray_token, pid);
   };
 
   // The report pipe closes on exec (CLOEXEC); a report on it means the exec did not happen.
@@ -200,7 +200,7 @@ Result run(const RunSpec& spec) {
   }
   // Past drain_after_exit a process outside the group may still hold the pipe; we stop listening.
   out_read.reset();
-  kill_by_token(spec.stray_token);
+  sweep_leftovers(spec.stray_token, pid);
 
   lines.finish();
   result.log_cut = log.finish();

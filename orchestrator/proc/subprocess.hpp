@@ -31,19 +31,19 @@ struct RunSpec {
   // lookup applies to argv[0]).
   std::string command;
   std::vector<std::string> argv;
-  std::filesystem::path cwd;                              // empty: inherit
-  std::vector<std::pair<std::string, std::string>> env;   // added to / overriding the environment
-  std::chrono::milliseconds timeout{0};                   // 0: no deadline
+  std::filesystem::path cwd;                             // empty: inherit
+  std::vector<std::pair<std::string, std::string>> env;  // added to / overriding the environment
+  std::chrono::milliseconds timeout{0};                  // 0: no deadline
   std::chrono::milliseconds kill_grace{std::chrono::seconds(5)};
   std::chrono::milliseconds interrupt_grace{std::chrono::seconds(2)};  // TERM to KILL when interrupted
   std::chrono::milliseconds drain_after_exit{std::chrono::seconds(2)};
-  std::filesystem::path log_path;          // output appended here; empty: no log file
-  std::uint64_t log_head_bytes = 32u << 20; // bytes written to the log before it is cut
-  std::uint64_t log_tail_bytes = 4u << 20;  // bytes kept from the end once the log is cut
-  std::size_t tail_bytes = 16u << 10;       // size of Result::tail
-  std::size_t max_line_bytes = 64u << 10;   // longer lines reach on_line cut to this length
-  std::function<void(std::string_view line)> on_line; // each line, without its '\n'
-  const volatile std::sig_atomic_t* interrupt = nullptr; // stop early when *interrupt != 0
+  std::filesystem::path log_path;                         // output appended here; empty: no log file
+  std::uint64_t log_head_bytes = 32u << 20;               // bytes written to the log before it is cut
+  std::uint64_t log_tail_bytes = 4u << 20;                // bytes kept from the end once the log is cut
+  std::size_t tail_bytes = 16u << 10;                     // size of Result::tail
+  std::size_t max_line_bytes = 64u << 10;                 // longer lines reach on_line cut to this length
+  std::function<void(std::string_view line)> on_line;     // each line, without its '\n'
+  const volatile std::sig_atomic_t* interrupt = nullptr;  // stop early when *interrupt != 0
   // Called in the parent right after the child's process group exists, with its id (= the child's
   // pid), so callers can record it and stop a group left behind by a killed orchestrator.
   std::function<void(int pgid)> on_spawn;
@@ -63,17 +63,29 @@ int kill_by_token(const std::string& token);
 // A fresh random token for RunSpec::stray_token.
 std::string new_stray_token();
 
+// Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): a descendant of a command whose
+// parent dies becomes our child instead of init's. run() then ends every process a command left,
+// whatever it did to hide (setsid, double fork, `env -i` dropping the token), and the /proc token
+// scan after each command is no longer needed. Call once, before the first run(), in a process
+// that runs one command at a time. False where the kernel refuses (then tokens are the fallback).
+bool become_subreaper();
+
+// What run() does when a command has ended: as a subreaper, kill and reap every child of ours but
+// `keep` (the command itself, reaped by run()), until none is left; otherwise kill_by_token(token).
+// Returns how many processes were killed.
+int sweep_leftovers(const std::string& token, int keep);
+
 enum class Ending { exited, signaled, timed_out, interrupted, failed_to_start };
 
 struct Result {
   Ending ending = Ending::failed_to_start;
-  int exit_code = -1;       // valid when ending == exited
-  int signal = 0;           // valid when ending == signaled
-  double seconds = 0;       // wall time from spawn to reap
-  std::string tail;         // the last tail_bytes of output
-  std::string error;        // why it failed to start, or other layer errors
+  int exit_code = -1;  // valid when ending == exited
+  int signal = 0;      // valid when ending == signaled
+  double seconds = 0;  // wall time from spawn to reap
+  std::string tail;    // the last tail_bytes of output
+  std::string error;   // why it failed to start, or other layer errors
   std::uint64_t output_bytes = 0;
-  bool log_cut = false;     // the log file holds only head and tail
+  bool log_cut = false;  // the log file holds only head and tail
 
   bool ok() const { return ending == Ending::exited && exit_code == 0; }
   // One line: "exit 3", "killed by signal 11", "timed out after 10s", "interrupted",
@@ -85,4 +97,4 @@ struct Result {
 // failures; those are in Result.
 Result run(const RunSpec& spec);
 
-} // namespace ar::proc
+}  // namespace ar::proc
