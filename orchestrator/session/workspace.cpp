@@ -113,11 +113,14 @@ void Workspace::set_fingerprint(int i, std::map<std::string, std::string> finger
 void Workspace::snapshot(int i, const std::vector<std::string>& protected_globs) {
   // The base keeps the state it was last trusted in (clean at the best commit, or as its build
   // left it): a change made since, by any experiment, still shows at its next full check.
-  if (i == 0 && m_base_trusted) return;
+  if (i == 0 && m_base_trusted && protected_globs == m_trusted_globs) return;
   // A side in a known state has no changed tracked file: only the protected files need reading.
   set_fingerprint(
       i, m_known[i] ? side(i).protected_fingerprint(protected_globs) : side(i).scan(protected_globs).fingerprint);
-  if (i == 0) m_base_trusted = true;
+  if (i == 0) {
+    m_base_trusted = true;
+    m_trusted_globs = protected_globs;
+  }
 }
 
 void Workspace::trust_base(const std::vector<std::string>& protected_globs) {
@@ -127,6 +130,7 @@ void Workspace::trust_base(const std::vector<std::string>& protected_globs) {
   m_known[0] = true;
   for (const auto& [key, value] : m_fingerprint[0]) m_known[0] = m_known[0] && key.rfind("changed:", 0) != 0;
   m_base_trusted = true;
+  m_trusted_globs = protected_globs;
 }
 
 std::optional<std::string> Workspace::first_difference(const std::map<std::string, std::string>& before,

@@ -84,7 +84,8 @@ class Workspace {
   // files are exactly m_untracked[i]; then a move needs no walk (see settle()).
   bool m_known[2] = {true, true};
   std::vector<std::string> m_untracked[2];
-  bool m_base_trusted = false;  // m_fingerprint[0] is the base's trusted state
+  bool m_base_trusted = false;               // m_fingerprint[0] is the base's trusted state
+  std::vector<std::string> m_trusted_globs;  // the protected globs it was taken with (the config may change)
 };
 
 }  // namespace ar::session

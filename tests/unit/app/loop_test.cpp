@@ -324,6 +324,30 @@ TEST_F(LoopTest, ABaseChangedDuringADiscardedExperimentBlocksTheNextKeep) {
   EXPECT_EQ(git_out("rev-parse autoresearch/fake"), git_out("rev-parse HEAD")) << "nothing was kept";
 }
 
+// A config edit that protects one more file is no tampering: the base's trusted state is taken
+// again with the new globs.
+TEST_F(LoopTest, ProtectingAFileMidRunIsNotTakenForTampering) {
+  queue("01-slower.patch", patch("Slower", "speed.txt", "1.0", "1.3"));
+  queue("02-faster.patch", patch("Faster", "speed.txt", "1.0", "0.8"));
+  auto h = handlers();
+  auto bench = h[Kind::benchmark];
+  h[Kind::benchmark] = [this, bench](const Command& c) {
+    if (c.experiment == 1 && c.label == "pair 1 base") {
+      std::string cfg = read_text(root / "autoresearch.config.yaml");
+      write_text(root / "autoresearch.config.yaml", cfg + "protected: [ok.txt]\n");
+    }
+    return bench(c);
+  };
+  app::Options o;
+  o.config_path = root / "autoresearch.config.yaml";
+  app::run(o, progress,
+           [&](const app::ExecutorSetup&, util::FaultPlan&) { return std::make_unique<FakeExecutor>(h, log); });
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["status"], "discard") << r[0].dump(2);
+  EXPECT_EQ(r[1]["status"], "keep") << r[1].dump(2);
+}
+
 TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
   queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
   app::Options o;
