@@ -15,6 +15,8 @@
 
 #include "util/error.hpp"
 
+#include <fmt/format.h>
+
 #include <unistd.h>
 
 #include <array>
@@ -364,6 +366,13 @@ SessionView load_view(const fs::path& path, const std::string& session, std::vec
         std::string start = kind == Kind::header ? l.record.value("start_commit", "") : std::string();
         std::optional<Summary> s;
         if (kind == Kind::experiment) s = summarize(l.record, l.offset, l.length);
+        // An id appears once in a session: a repeated one is a copied or forged line.
+        if (s && rec_session == session && v.has_id(s->id)) {
+          throw Error(
+              fmt::format("{}:{}: experiment {} of session \"{}\" appears again; the line is "
+                          "a repeated or forged record: remove it",
+                          path.string(), l.line_no, s->id, session));
+        }
         if (!index_path.empty() && l.terminated) {  // a line without its newline may still change
           Writer& w = writer.entries();
           w.put(static_cast<std::uint8_t>(kind));

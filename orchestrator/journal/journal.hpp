@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -153,6 +154,8 @@ struct SessionView {
   // appended at `where`.
   void add_record(const nlohmann::json& record, Appended where);
 
+  // Whether an experiment with this id is in the view (a repeated id is a copied or forged line).
+  bool has_id(int id) const { return m_ids.count(id) != 0; }
   // The first final (not interrupted) record with hypothesis key `key`, or null.
   const Summary* find_by_key(const std::string& key) const;
   // The first final record whose diff has this hash, or null.
@@ -166,6 +169,7 @@ struct SessionView {
   const Summary* find(const std::unordered_multimap<std::uint64_t, std::uint32_t>& map, std::uint64_t hash,
                       const std::function<bool(const Summary&)>& same) const;
   std::unordered_multimap<std::uint64_t, std::uint32_t> m_by_key, m_by_diff, m_by_origin;
+  std::unordered_set<int> m_ids;
 };
 
 // The index's file name in the state folder (<repo>/.autoresearch).

@@ -94,6 +94,7 @@ void SessionView::add(Summary&& s) {
   auto index = static_cast<std::uint32_t>(experiments.size());
   experiments.push_back(std::move(s));
   const Summary& e = experiments.back();
+  m_ids.insert(e.id);
   ++counts[e.status];
   // A hypothesis is known by its key: the patch hash for queued and proposed patches,
   // "sweep:<name>=<value>" for a sweep point.
