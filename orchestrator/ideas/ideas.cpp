@@ -3,13 +3,14 @@
 #include "util/error.hpp"
 #include "util/files.hpp"
 
-#include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <cstdio>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -75,15 +76,19 @@ std::string id_of(const std::string& line) {
   return id;
 }
 
-bool is_fence(const std::string& text) { return text.rfind("```", 0) == 0; }
-bool is_continuation(const std::string& text) { return !text.empty() && (text[0] == ' ' || text[0] == '\t'); }
+bool is_fence(const std::string& text) {
+  return text.rfind("```", 0) == 0;
+}
+bool is_continuation(const std::string& text) {
+  return !text.empty() && (text[0] == ' ' || text[0] == '\t');
+}
 
 std::string trim_left(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");
   return b == std::string::npos ? "" : s.substr(b);
 }
 
-} // namespace
+}  // namespace
 
 std::vector<Idea> parse_ideas(const std::string& markdown) {
   std::vector<Idea> out;
@@ -189,7 +194,7 @@ std::optional<std::string> read_fd(int fd) {
   return out;
 }
 
-} // namespace
+}  // namespace
 
 namespace {
 
@@ -221,10 +226,30 @@ bool exchange(const std::string& a, const std::string& b) {
 #endif
 }
 
-} // namespace
+}  // namespace
 
-bool update_file_safely(const std::filesystem::path& path,
+void remove_stale_temp_files(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  const std::string prefix = path.filename().string() + ".autoresearch-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path.parent_path().empty() ? "." : path.parent_path(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 5 || name.substr(name.size() - 4) != ".tmp")
+      continue;
+    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) continue;  // its writer is alive
+    fs::remove(entry.path(), ec);
+  }
+}
+
+bool update_file_safely(const std::filesystem::path& link_or_file,
                         const std::function<std::string(const std::string&)>& transform) {
+  // A symlinked file is written through to its target, and stays a symlink.
+  std::error_code link_ec;
+  const std::filesystem::path path = std::filesystem::is_symlink(link_or_file, link_ec)
+                                         ? std::filesystem::canonical(link_or_file, link_ec)
+                                         : link_or_file;
+  if (link_ec) return false;  // a dangling link: nothing to update
   const std::string tmp = path.string() + fmt::format(".autoresearch-{}.tmp", ::getpid());
   for (int attempt = 0; attempt < 100; ++attempt) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -274,7 +299,8 @@ bool update_file_safely(const std::filesystem::path& path,
       }
     } else {
       struct stat replaced {};
-      if (::stat(tmp.c_str(), &replaced) == 0 && (replaced.st_ino != before.st_ino || replaced.st_dev != before.st_dev)) {
+      if (::stat(tmp.c_str(), &replaced) == 0 &&
+          (replaced.st_ino != before.st_ino || replaced.st_dev != before.st_dev)) {
         // An editor saved a new file since we read: give it its name back and start from its text.
         exchange(tmp, path.string());
         ::unlink(tmp.c_str());
@@ -309,4 +335,4 @@ bool update_file_safely(const std::filesystem::path& path,
   throw Error(fmt::format("{}: gave up after 100 conflicting edits", path.string()));
 }
 
-} // namespace ar::ideas
+}  // namespace ar::ideas

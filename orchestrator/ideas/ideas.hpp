@@ -36,6 +36,12 @@ std::string with_mark(const std::string& markdown, const std::string& id, const 
 // meantime is folded in by running transform on it and writing again. Retries on conflict.
 // Returns false (and changes nothing) when the file does not exist. Throws ar::Error after too
 // many conflicts or on I/O errors.
-bool update_file_safely(const std::filesystem::path& path, const std::function<std::string(const std::string&)>& transform);
+// A symlinked file is written through to its target. The temp file sits beside the file written.
+bool update_file_safely(const std::filesystem::path& path,
+                        const std::function<std::string(const std::string&)>& transform);
 
-} // namespace ar::ideas
+// Removes `<file>.autoresearch-<pid>.tmp` files beside `path` whose writer is gone (a run killed
+// between writing the temp file and renaming it).
+void remove_stale_temp_files(const std::filesystem::path& path);
+
+}  // namespace ar::ideas

@@ -1,5 +1,6 @@
 #include "session/session.hpp"
 
+#include "ideas/ideas.hpp"
 #include "proc/subprocess.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -51,6 +52,8 @@ void Session::open(bool write_header_now) {
   fs::create_directories(m_paths.logs);
   fs::create_directories(m_paths.patches);
   m_repo.ensure_excluded("/.autoresearch/");
+  remove_stale_git_locks();
+  ideas::remove_stale_temp_files(m_paths.ideas);
   if (m_repo.is_shallow()) {
     m_progress.note(
         "note: the repository is a shallow clone; that is fine for experiments, but `git log` "
@@ -99,6 +102,24 @@ void Session::open(bool write_header_now) {
   // An unfinished experiment stays named until the run records it; the token must be on disk
   // before any child can carry it.
   m_state.start(m_cfg.session, m_token, m_previous_state ? m_previous_state->value("experiment", json()) : json());
+}
+
+// A run killed while git wrote (a worktree's index or HEAD, the session branch) leaves its lock
+// file, and every later git write there fails. We hold the run lock and have stopped what the
+// previous run left, so nobody else writes these: the locks are stale. The user's own checkout
+// and branches are not touched.
+void Session::remove_stale_git_locks() {
+  const fs::path git_dir = m_repo.git_dir();
+  std::vector<fs::path> locks;
+  for (const char* name : {"autoresearch-cand", "autoresearch-base"}) {
+    locks.push_back(git_dir / "worktrees" / name / "index.lock");
+    locks.push_back(git_dir / "worktrees" / name / "HEAD.lock");
+  }
+  locks.push_back(git_dir / "refs" / "heads" / "autoresearch" / (m_cfg.session + ".lock"));
+  for (const fs::path& lock : locks) {
+    std::error_code ec;
+    if (fs::remove(lock, ec) && !ec) m_progress.note("note: removed " + lock.string() + " left by a stopped run");
+  }
 }
 
 // The journal is the truth: a commit on the branch that no keep record names comes from a keep

@@ -56,6 +56,7 @@ class Session {
   void record_line(const nlohmann::json& line);  // header, stop, calibration, verify
 
  private:
+  void remove_stale_git_locks();
   void repair_branch(git_oid& tip, const std::string& start_commit);
   void write_header(const std::string& start_commit);
 
