@@ -1,6 +1,7 @@
 #include "app/observers.hpp"
 
 #include "ideas/ideas.hpp"
+#include "report/report.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -32,7 +33,6 @@ class HookObserver : public Observer {
         {{"id", id}, {"title", h.title}, {"source", h.source}, {"origin", h.origin}});
   }
   void after(const journal::ExperimentRecord& r) override {
-    if (!m_baseline && r.measurement) m_baseline = r.measurement->primary.base_median;
     run("after", m_ctx.cfg().hooks.after, r.run.id, journal::to_json(r));
   }
 
@@ -41,14 +41,7 @@ class HookObserver : public Observer {
     if (hook.command.empty()) return;
     session::Session& s = m_ctx.session;
     const journal::SessionView& view = s.view();
-    if (!m_baseline) {
-      for (const journal::Summary& e : view.experiments) {  // once per run: the first measured experiment
-        if (e.has_metric) {
-          m_baseline = e.base_median;
-          break;
-        }
-      }
-    }
+    report::Headline hl = report::headline(view);  // O(1): from the view's running aggregates
     json input = {{"hook", name},
                   {"session",
                    {{"name", s.config().session},
@@ -57,9 +50,9 @@ class HookObserver : public Observer {
                     {"experiments", view.experiments.size()},
                     {"counts", view.counts}}},
                   {"experiment", experiment}};
-    if (m_baseline) {
-      input["session"]["baseline"] = *m_baseline;
-      input["session"]["best"] = view.kept.empty() ? *m_baseline : view.experiments[view.kept.back()].candidate_median;
+    if (hl.measured) {
+      input["session"]["baseline"] = hl.baseline;
+      input["session"]["best"] = hl.best;
     }
     fs::path in = s.paths().state_dir / fmt::format("hook-{}.json", name);
     util::write_file_atomic(in, input.dump(2) + "\n", false);
@@ -73,7 +66,6 @@ class HookObserver : public Observer {
   }
 
   pipeline::Context& m_ctx;
-  std::optional<double> m_baseline;
 };
 
 class IdeasObserver : public Observer {

@@ -36,10 +36,6 @@ bool is_failure(Status s) {
   return s == Status::crash || s == Status::timeout || s == Status::checks_failed || s == Status::apply_failed;
 }
 
-int record_schema() {
-  return k_schema;
-}
-
 json to_json(const RunningExperiment& r) {
   return {{"id", r.id},
           {"title", r.title},
@@ -73,11 +69,6 @@ RunningExperiment running_from_json(const json& j) {
   r.started_at = str(j, "started_at");
   r.stage = j.value("stage", std::string("?"));
   return r;
-}
-
-json to_json(const MetricEffect& e) {
-  return {{"effect", e.effect}, {"ci_low", e.ci_low},   {"ci_high", e.ci_high},
-          {"p", e.p},           {"p_worse", e.p_worse}, {"improvement", e.improvement}};
 }
 
 std::string effect_text(const MetricEffect& e) {
@@ -140,7 +131,7 @@ json measurement_fields(const Measurement& m, json& record) {
 json to_json(const ExperimentRecord& r) {
   const RunningExperiment& x = r.run;
   json record = {{"type", "experiment"},
-                 {"schema", record_schema()},
+                 {"schema", k_schema},
                  {"id", x.id},
                  {"session", x.session},
                  {"started_at", x.started_at},

@@ -104,12 +104,8 @@ struct ExperimentRecord {
 nlohmann::json to_json(const RunningExperiment& running);  // the state file's "experiment"
 RunningExperiment running_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const ExperimentRecord& record);  // one journal line
-nlohmann::json to_json(const MetricEffect& e);
 // The one-line effect "-12.3% (95% CI -14.0% to -10.5%)".
 std::string effect_text(const MetricEffect& e);
-
-// The schema every new line is written with.
-int record_schema();
 
 }  // namespace ar::journal
 

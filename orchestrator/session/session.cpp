@@ -193,9 +193,7 @@ std::optional<journal::RunningExperiment> Session::unfinished() const {
   if (!e.is_object()) return std::nullopt;
   journal::RunningExperiment r = journal::running_from_json(e);
   r.session = m_cfg.session;
-  for (const auto& s : m_view.experiments) {
-    if (s.id == r.id) return std::nullopt;  // it finished after all
-  }
+  if (m_view.has_id(r.id)) return std::nullopt;  // it finished after all
   return r;
 }
 

@@ -118,10 +118,13 @@ class LoopTest : public ::testing::Test {
              }}};
   }
 
-  app::Summary run(app::Options o = {}) {
+  // Runs the loop over the fake executor with `h` (default: handlers()).
+  app::Summary run(std::map<Kind, FakeExecutor::Handler> h = {}) {
+    if (h.empty()) h = handlers();
+    app::Options o;
     o.config_path = root / "autoresearch.config.yaml";
-    return app::run(o, progress, [this](const app::ExecutorSetup&, util::FaultPlan&) {
-      return std::make_unique<FakeExecutor>(handlers(), log);
+    return app::run(o, progress, [this, &h](const app::ExecutorSetup&, util::FaultPlan&) {
+      return std::make_unique<FakeExecutor>(h, log);
     });
   }
 
@@ -311,10 +314,7 @@ TEST_F(LoopTest, ABaseChangedDuringADiscardedExperimentBlocksTheNextKeep) {
     if (fs::exists(c.cwd / "evil.txt")) write_text(c.cwd.parent_path() / "base" / "notes.txt", "tampered\n");
     return bench(c);
   };
-  app::Options o;
-  o.config_path = root / "autoresearch.config.yaml";
-  app::run(o, progress,
-           [&](const app::ExecutorSetup&, util::FaultPlan&) { return std::make_unique<FakeExecutor>(h, log); });
+  run(h);
   std::vector<json> r = records();
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0]["status"], "discard") << r[0].dump(2);
@@ -338,10 +338,7 @@ TEST_F(LoopTest, ProtectingAFileMidRunIsNotTakenForTampering) {
     }
     return bench(c);
   };
-  app::Options o;
-  o.config_path = root / "autoresearch.config.yaml";
-  app::run(o, progress,
-           [&](const app::ExecutorSetup&, util::FaultPlan&) { return std::make_unique<FakeExecutor>(h, log); });
+  run(h);
   std::vector<json> r = records();
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0]["status"], "discard") << r[0].dump(2);
@@ -350,17 +347,13 @@ TEST_F(LoopTest, ProtectingAFileMidRunIsNotTakenForTampering) {
 
 TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
   queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
-  app::Options o;
-  o.config_path = root / "autoresearch.config.yaml";
-  app::run(o, progress, [this](const app::ExecutorSetup&, util::FaultPlan&) {
-    auto h = handlers();
-    h[Kind::benchmark] = [](const Command&) {
-      FakeAnswer a;
-      a.metrics = {{"other", 1.0}};
-      return a;
-    };
-    return std::make_unique<FakeExecutor>(h, log);
-  });
+  auto h = handlers();
+  h[Kind::benchmark] = [](const Command&) {
+    FakeAnswer a;
+    a.metrics = {{"other", 1.0}};
+    return a;
+  };
+  run(h);
   std::vector<json> r = records();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0]["status"], "crash");
