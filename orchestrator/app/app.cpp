@@ -16,7 +16,7 @@ Summary run(const Options& options, session::Progress& progress, const ExecutorF
   session.open(options.mode == Mode::run);
   util::FaultPlan faults = options.faults;
   ExecutorSetup setup{session.config().session, session.token(), session.paths().logs, session.run_log(),
-                      [&session] { return session.config().limits.max_log_mb; }};
+                      [&session] { return session.config().limits.max_log_mb; }, &session.sandbox()};
   std::unique_ptr<exec::Executor> executor = make_executor(setup, faults);
   pipeline::Context ctx{session, *executor, faults};
   switch (options.mode) {
@@ -40,6 +40,7 @@ Summary run(const Options& options, session::Progress& progress) {
     lo.run_log = s.run_log;
     lo.token = s.token;
     lo.max_log_mb = s.max_log_mb;
+    lo.sandbox = s.sandbox;
     // A fault plan may stop the process right after a child of a given kind started
     // ("spawn:build", "spawn:gate", "spawn:pair", "spawn:warmup").
     lo.on_spawn = [&faults](const exec::Command& c) { faults.point("spawn:" + c.label.substr(0, c.label.find(' '))); };

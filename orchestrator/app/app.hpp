@@ -3,6 +3,7 @@
 // from the same session (session/), executor (exec/) and stages (pipeline/).
 
 #include "exec/executor.hpp"
+#include "exec/sandbox.hpp"
 #include "session/progress.hpp"
 #include "util/fault.hpp"
 
@@ -44,6 +45,7 @@ struct ExecutorSetup {
   std::string session, token;
   std::filesystem::path logs, run_log;
   std::function<int()> max_log_mb;  // the config in force's limits.max_log_mb (it may be edited)
+  const exec::Sandbox* sandbox = nullptr;
 };
 using ExecutorFactory = std::function<std::unique_ptr<exec::Executor>(const ExecutorSetup&, util::FaultPlan&)>;
 Summary run(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor);

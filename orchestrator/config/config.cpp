@@ -336,6 +336,44 @@ void read_calibration(const Reader& r, const Section& top, Config& config) {
   }
 }
 
+// `sandbox: auto` or `sandbox: {mode: strict, writable: [~/.cache, /var/tmp/build]}`.
+void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
+  const Entry* e = top.find("sandbox");
+  if (e == nullptr) return;
+  const Entry* mode = e;
+  Section s;
+  if (e->value.IsMap()) {
+    s = r.section(e->value, "sandbox", e->line, {"mode", "writable"});
+    mode = s.find("mode");
+  }
+  if (mode != nullptr) {
+    const std::string text = r.string(*mode);
+    if (text == "auto") {
+      out.mode = SandboxMode::automatic;
+    } else if (text == "strict") {
+      out.mode = SandboxMode::strict;
+    } else if (text == "off") {
+      out.mode = SandboxMode::off;
+    } else {
+      r.fail(mode->line, fmt::format("{}: expected auto, strict or off, got {}", mode->key, detail::quote_value(text)));
+    }
+  }
+  const Entry* writable = s.find("writable");
+  if (writable == nullptr) return;
+  out.writable = r.globs(*writable);
+  for (const std::string& path : out.writable) {
+    if (path.front() != '/' && path.rfind("~/", 0) != 0) {
+      r.fail(writable->line, fmt::format("{}: {} must be an absolute path or start with ~/", writable->key,
+                                         detail::quote_value(path)));
+    }
+  }
+  if (out.mode != SandboxMode::strict && !out.writable.empty()) {
+    r.fail(writable->line, fmt::format("{}: only used with mode: strict (the default mode leaves everything "
+                                       "outside the repository writable)",
+                                       writable->key));
+  }
+}
+
 // fopen rather than ifstream so that errno names the actual problem.
 std::string read_config_text(const std::filesystem::path& path) {
   const auto cannot_read = [&](int error) {
@@ -372,7 +410,7 @@ Config load(const std::filesystem::path& path) {
   const Section top =
       r.section(root, "", 1,
                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected", "scope", "decision",
-                 "sources", "limits", "hooks", "calibration", "verify", "confirm"});
+                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -391,6 +429,7 @@ Config load(const std::filesystem::path& path) {
   read_hooks(r, top, config.hooks);
   if (const Entry* e = top.find("confirm")) read_confirms(r, *e, config.confirms);
   read_calibration(r, top, config);
+  read_sandbox(r, top, config.sandbox);
   return config;
 }
 

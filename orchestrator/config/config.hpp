@@ -103,6 +103,16 @@ struct Calibration {
   bool on_start = true;    // calibrate once when a session starts
 };
 
+// The sandbox every command runs in (DESIGN §12). auto: confined where bubblewrap works, else one
+// warning and an unconfined session (said in the journal header); strict: also $HOME and the
+// rest of the file system read-only except `writable`, and refuse to run unconfined; off: none.
+enum class SandboxMode { automatic, strict, off };
+
+struct Sandbox {
+  SandboxMode mode = SandboxMode::automatic;
+  std::vector<std::string> writable;  // strict: absolute or ~/ paths that stay writable
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was loaded from
   std::string session = "default";             // [A-Za-z0-9._-]+, the branch is autoresearch/<session>
@@ -120,10 +130,12 @@ struct Config {
   Limits limits;
   Hooks hooks;
   Calibration calibration;
+  Sandbox sandbox;
   int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
 };
 
 const char* to_string(SourceKind kind);
+const char* to_string(SandboxMode mode);  // "auto", "strict", "off"
 
 // Parses "90s", "10m", "2h", "500ms", "1d" (also a bare integer meaning seconds).
 std::optional<Duration> parse_duration(std::string_view text);

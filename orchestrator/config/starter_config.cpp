@@ -88,6 +88,11 @@ calibration:                   # the A/A run: the base measured against itself t
 verify:
   pairs: 0                     # pairs for `autoresearch verify` (start commit vs best); 0: 2 x max_pairs
 
+sandbox: auto                  # every command runs in bubblewrap: the repository read-only except its own
+                               # worktree, a private /tmp per side; auto (unconfined with a warning where
+                               # bwrap is missing), strict (all read-only but {mode: strict, writable:
+                               # [~/.cache]}), or off
+
 hooks:                         # optional commands around each experiment; JSON of session and experiment on stdin
   before:
     command: ""                # run before each experiment, e.g. to fetch notes for the next proposal

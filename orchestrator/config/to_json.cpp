@@ -50,6 +50,18 @@ const char* to_string(SourceKind kind) {
   return "?";
 }
 
+const char* to_string(SandboxMode mode) {
+  switch (mode) {
+    case SandboxMode::automatic:
+      return "auto";
+    case SandboxMode::strict:
+      return "strict";
+    case SandboxMode::off:
+      return "off";
+  }
+  return "?";
+}
+
 nlohmann::json to_json(const Config& config) {
   using nlohmann::json;
   json guards = json::array();
@@ -100,6 +112,7 @@ nlohmann::json to_json(const Config& config) {
         {"on_plateau", config.limits.plateau_stop ? "stop" : "next_source"}}},
       {"calibration", {{"pairs", config.calibration.pairs}, {"on_start", config.calibration.on_start}}},
       {"verify", {{"pairs", config.verify_pairs}}},
+      {"sandbox", {{"mode", to_string(config.sandbox.mode)}, {"writable", config.sandbox.writable}}},
       {"hooks",
        {{"before",
          {{"command", config.hooks.before.command}, {"timeout", format_duration(config.hooks.before.timeout)}}},

@@ -27,7 +27,12 @@ CommandResult LocalExecutor::run(const Command& c) {
     out << fmt::format("==> {} [{}] $ {}\n", util::utc_now_iso(), c.label, c.command);
   }
   proc::RunSpec spec;
-  spec.command = c.command;
+  const bool confined = m_options.sandbox != nullptr && m_options.sandbox->confined();
+  if (confined) {
+    spec.argv = m_options.sandbox->argv(c.command, c.side, c.cwd, c.writable);
+  } else {
+    spec.command = c.command;
+  }
   spec.cwd = c.cwd;
   spec.timeout = c.timeout;
   spec.log_path = log;
@@ -49,6 +54,10 @@ CommandResult LocalExecutor::run(const Command& c) {
 
   CommandResult out;
   out.process = proc::run(spec);
+  if (confined && !out.process.ok()) {
+    std::string refused = Sandbox::refusal(out.process.tail);
+    if (!refused.empty()) out.process.hint = "refused by the sandbox: " + refused;
+  }
   {
     std::ofstream o(log, std::ios::app);
     o << fmt::format("==> [{}] {} in {:.2f}s\n", c.label, out.process.describe(), out.process.seconds);

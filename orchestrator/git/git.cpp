@@ -169,13 +169,13 @@ Worktree Worktree::ensure(Repository& main, const std::string& name, const fs::p
     WorktreePtr wt(found);
     bool usable = git_worktree_validate(wt.get()) == 0 &&
                   fs::equivalent(fs::path(git_worktree_path(wt.get())), path);
-    if (usable) {
-      git_repository* repo = nullptr;
-      check_git(git_repository_open_from_worktree(&repo, wt.get()), fmt::format("open worktree {}", path.string()));
+    git_repository* repo = nullptr;
+    // A worktree whose `.git` file was deleted (by a command that emptied its folder) does not open.
+    if (usable && git_repository_open_from_worktree(&repo, wt.get()) == 0) {
       Worktree w(RepoPtr(repo), path);
       if (!branch_ref || w.head_branch() == *branch_ref) return w;
     }
-    // Stale or pointing at another session: start it afresh (it only holds our own state).
+    // Stale, broken or pointing at another session: start it afresh (it only holds our own state).
     prune_worktree(wt.get());
   }
   git_error_clear();

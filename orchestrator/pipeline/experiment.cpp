@@ -51,6 +51,7 @@ Outcome run_stages(Context& ctx, const sources::Hypothesis& h, ExperimentRecord&
   ctx.stage(id, h.title, "screen");
   if (StageResult end = screen(ctx, h, record)) return *end;
   ctx.stage(id, h.title, "apply");
+  ctx.session.sandbox().clear_tmp(1);  // each candidate starts with an empty private /tmp
   applied = true;
   if (StageResult end = apply(ctx, h, record)) return *end;
   ctx.faults.point("apply");

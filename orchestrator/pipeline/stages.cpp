@@ -32,6 +32,7 @@ void ensure_base_built(Context& ctx) {
   if (ctx.cfg().build.command.empty() || ws.base_built()) return;
   std::string best = git::to_hex(ws.best());
   ctx.stage(0, "best commit", "build (base)");
+  ctx.session.sandbox().clear_tmp(0);
   exec::CommandResult r = build_side(ctx, 0, 0, "build base " + best.substr(0, 12));
   if (r.interrupted()) throw Interrupted("interrupted while building the best commit; nothing was running");
   if (!r.ok()) {

@@ -43,11 +43,12 @@ int ceil_ms(Clock::duration d) {
 }  // namespace
 
 std::string Result::describe() const {
+  const std::string why = hint.empty() ? "" : " (" + hint + ")";
   switch (ending) {
     case Ending::exited:
-      return fmt::format("exit {}", exit_code);
+      return fmt::format("exit {}{}", exit_code, why);
     case Ending::signaled:
-      return fmt::format("killed by signal {}", signal);
+      return fmt::format("killed by signal {}{}", signal, why);
     case Ending::timed_out:
       return seconds < 10 ? fmt::format("timed out after {:.1f}s", seconds)
                           : fmt::format("timed out after {:.0f}s", seconds);

@@ -86,6 +86,8 @@ struct Result {
   std::string error;   // why it failed to start, or other layer errors
   std::uint64_t output_bytes = 0;
   bool log_cut = false;  // the log file holds only head and tail
+  // What a layer above learned about a failure (the sandbox refused a write); describe() adds it.
+  std::string hint;
 
   bool ok() const { return ending == Ending::exited && exit_code == 0; }
   // One line: "exit 3", "killed by signal 11", "timed out after 10s", "interrupted",

@@ -53,6 +53,7 @@ void Session::open(bool write_header_now) {
   fs::create_directories(m_paths.patches);
   m_repo.ensure_excluded("/.autoresearch/");
   remove_stale_git_locks();
+  open_sandbox();
   ideas::remove_stale_temp_files(m_paths.ideas);
   if (m_repo.is_shallow()) {
     m_progress.note(
@@ -88,8 +89,13 @@ void Session::open(bool write_header_now) {
   repair_branch(*tip, start_commit);
 
   m_cfg_json = config::to_json(m_cfg);
-  if (write_header_now && (!m_view.header || (*m_view.header)["config"] != m_cfg_json)) {
-    if (m_view.header) m_progress.note("config changed since the last run: a new journal segment starts");
+  if (write_header_now && (!m_view.header || (*m_view.header)["config"] != m_cfg_json ||
+                           m_view.header->value("sandbox", json()) != sandbox_json())) {
+    if (m_view.header && (*m_view.header)["config"] != m_cfg_json) {
+      m_progress.note("config changed since the last run: a new journal segment starts");
+    } else if (m_view.header) {
+      m_progress.note("the sandbox changed since the last run: a new journal segment starts");
+    }
     write_header(start_commit);
   }
   if (git::tree_has_path(m_repo, *tip, ".gitmodules")) {
@@ -152,7 +158,29 @@ void Session::write_header(const std::string& start_commit) {
                {"created_at", util::utc_now_iso()},
                {"tool_version", AUTORESEARCH_VERSION},
                {"start_commit", start_commit},
+               {"sandbox", sandbox_json()},
                {"config", m_cfg_json}});
+}
+
+void Session::open_sandbox() {
+  exec::SandboxLayout layout;
+  layout.protect = {m_paths.repo_root, m_repo.git_dir(), m_paths.state_dir};
+  layout.worktrees = {m_paths.base_wt, m_paths.cand_wt};
+  layout.tmp_root = m_paths.state_dir / "tmp";
+  m_sandbox = exec::Sandbox::make(m_cfg.sandbox, layout, m_paths.config);
+  if (m_cfg.sandbox.mode != config::SandboxMode::off && !m_sandbox.confined()) {
+    m_progress.note(fmt::format("warning: commands run unconfined: {}; the code under test can write to the "
+                                "repository and the journal (the journal header says so)",
+                                m_sandbox.unconfined_why()));
+  }
+}
+
+// The journal header's word on confinement: how every command of the segment ran.
+json Session::sandbox_json() const {
+  json j{{"mode", config::to_string(m_sandbox.mode())}, {"confined", m_sandbox.confined()}};
+  if (m_sandbox.confined()) j["engine"] = m_sandbox.engine();
+  if (!m_sandbox.unconfined_why().empty()) j["unconfined"] = m_sandbox.unconfined_why();
+  return j;
 }
 
 void Session::reload_config() {

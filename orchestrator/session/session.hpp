@@ -11,6 +11,7 @@
 // (fsync'd) and adds its summary. Nothing here re-reads the journal.
 
 #include "config/config.hpp"
+#include "exec/sandbox.hpp"
 #include "git/git.hpp"
 #include "journal/journal.hpp"
 #include "journal/record.hpp"
@@ -40,6 +41,7 @@ class Session {
   Workspace& workspace() { return *m_workspace; }
   StateFile& state() { return m_state; }
   const std::string& token() const { return m_token; }
+  const exec::Sandbox& sandbox() const { return m_sandbox; }
   const std::filesystem::path& run_log() const { return m_run_log; }
   std::string branch() const { return "autoresearch/" + m_cfg.session; }
 
@@ -59,6 +61,8 @@ class Session {
   void remove_stale_git_locks();
   void repair_branch(git_oid& tip, const std::string& start_commit);
   void write_header(const std::string& start_commit);
+  void open_sandbox();
+  nlohmann::json sandbox_json() const;
 
   config::Config m_cfg;
   nlohmann::json m_cfg_json;
@@ -71,6 +75,7 @@ class Session {
   std::optional<nlohmann::json> m_previous_state;
   std::string m_token;
   std::filesystem::path m_run_log;
+  exec::Sandbox m_sandbox;
   journal::SessionView m_view;
   std::unique_ptr<Workspace> m_workspace;
 };

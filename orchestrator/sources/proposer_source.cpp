@@ -36,11 +36,14 @@ class ProposerSource : public Source {
                                 report::render_dead_ends(s.view(), cfg, k_context_dead_ends), notes);
     fs::path ctx_md = dir / fmt::format("{:04d}.md", id);
     fs::path ctx_json = dir / fmt::format("{:04d}.json", id);
-    fs::path proposal = dir / fmt::format("{:04d}-proposal.json", id);
+    // The proposer's outbox: the one folder of the repository it may write besides its worktree.
+    fs::path outbox = paths.state_dir / "proposal";
+    std::error_code ec;
+    fs::remove_all(outbox, ec);
+    fs::create_directories(outbox);
+    fs::path proposal = outbox / fmt::format("{:04d}-proposal.json", id);
     util::write_file_atomic(ctx_md, context_markdown(ctx), false);
     util::write_file_atomic(ctx_json, ctx.dump(2) + "\n", false);
-    std::error_code ec;
-    fs::remove(proposal, ec);
 
     Hypothesis h;
     h.source = "proposer";
@@ -53,6 +56,7 @@ class ProposerSource : public Source {
     c.env = {{"AUTORESEARCH_CONTEXT", ctx_md.string()},
              {"AUTORESEARCH_CONTEXT_JSON", ctx_json.string()},
              {"AUTORESEARCH_PROPOSAL", proposal.string()}};
+    c.writable = {outbox};
     s.workspace().ran_command(1);
     exec::CommandResult r = env.executor.run(c);
     if (r.interrupted()) {
@@ -60,6 +64,7 @@ class ProposerSource : public Source {
       throw Interrupted("interrupted while the proposer was running; nothing was recorded");
     }
     read_proposal(s, proposal, id, h);
+    fs::rename(proposal, dir / proposal.filename(), ec);  // kept beside its context
     bool made_commits = false;
     std::string diff = s.workspace().take_edit(made_commits);
     if (made_commits) {

@@ -14,7 +14,14 @@
 namespace ar::test {
 
 TempDir::TempDir(const std::string& prefix) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  // Outside /tmp: the sandbox gives every command a private /tmp, and fixtures talk to commands
+  // through files (flags, markers, hook outputs) the way a user's files outside the repository do.
+  // AUTORESEARCH_TEST_TMPDIR overrides; the sandbox tests make their own repositories under /tmp.
+  const char* root = std::getenv("AUTORESEARCH_TEST_TMPDIR");
+  std::filesystem::path base = root != nullptr ? std::filesystem::path(root) : std::filesystem::path("/var/tmp");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(base, ec)) base = std::filesystem::temp_directory_path();
+  std::string tmpl = (base / (prefix + "-XXXXXX")).string();
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
