@@ -145,6 +145,7 @@ void Sandbox::clear_tmp(int side) const {
   fs::path dir = tmp_of(side);
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) fs::remove_all(e.path(), ec);
+  fs::create_directories(dir, ec);  // it may have gone with the whole state folder
 }
 
 std::string Sandbox::refusal(std::string_view output) {

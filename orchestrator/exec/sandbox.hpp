@@ -51,7 +51,8 @@ class Sandbox {
   std::vector<std::string> argv(const std::string& command, int side, const std::filesystem::path& cwd,
                                 const std::vector<std::filesystem::path>& writable = {}) const;
 
-  // Empties side's (0 or 1) private /tmp (a new candidate starts with an empty one).
+  // Empties side's (0 or 1) private /tmp (a new candidate starts with an empty one); creates it
+  // when it is missing.
   void clear_tmp(int side) const;
 
   // The first line of a confined command's output that says the sandbox refused something: a

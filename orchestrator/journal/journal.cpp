@@ -166,8 +166,12 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repa
   return j;
 }
 
+std::string line_of(const json& record) {
+  return record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 Appended append(const fs::path& path, const json& record) {
-  std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string line = line_of(record);
   std::uint64_t offset = util::append_durably(path, line);
   return {offset, line.size() - 1};
 }

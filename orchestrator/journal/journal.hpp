@@ -78,6 +78,9 @@ struct Appended {
   std::uint64_t offset = 0, length = 0;
 };
 
+// The record as its journal line, newline included.
+std::string line_of(const nlohmann::json& record);
+
 // Appends one record as one line and fsyncs; throws ar::Error (disk full, read-only) without
 // leaving a partial line.
 Appended append(const std::filesystem::path& path, const nlohmann::json& record);

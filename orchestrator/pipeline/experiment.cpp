@@ -66,22 +66,38 @@ Outcome run_stages(Context& ctx, const sources::Hypothesis& h, ExperimentRecord&
 
 }  // namespace
 
+static void restore_after_failure(Context& ctx, bool applied) {
+  try {
+    if (applied) ctx.workspace().revert();
+  } catch (const std::exception& e) {
+    ctx.session.progress().note(
+        fmt::format("warning: could not restore the worktrees ({}); the next run repairs them", e.what()));
+  }
+}
+
 ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int id) {
   double started = util::monotonic_seconds();
   ExperimentRecord record = start_record(ctx, h, id);
   ctx.session.state().begin(journal::to_json(record.run));
   bool applied = false;
   Outcome outcome{Status::interrupted, ""};
+  // A command run unconfined may delete the state folder, worktrees and all: what failed then is
+  // the loop's own work on them, and the experiment is recorded as the tampering it is.
+  const Outcome wiped{Status::rejected,
+                      "tampering: a command deleted " + ctx.session.paths().state_dir.filename().string() +
+                          "/ (worktrees, logs, state) while the experiment ran"};
   try {
     outcome = run_stages(ctx, h, record, applied);
-  } catch (...) {
-    try {
-      if (applied) ctx.workspace().revert();
-    } catch (const std::exception& e) {
-      ctx.session.progress().note(
-          fmt::format("warning: could not restore the worktrees ({}); the next run repairs them", e.what()));
-    }
+    if (ctx.session.recover_state_dir()) outcome = wiped;
+  } catch (const Interrupted&) {
+    restore_after_failure(ctx, applied);
     throw;
+  } catch (const std::exception&) {
+    if (!ctx.session.recover_state_dir()) {
+      restore_after_failure(ctx, applied);
+      throw;
+    }
+    outcome = wiped;
   }
   record.status = outcome.status;
   record.reason = outcome.reason;

@@ -64,6 +64,7 @@ void Session::open(bool write_header_now) {
   m_view =
       journal::load_view(m_paths.journal, m_cfg.session, warnings, true, m_paths.state_dir / journal::k_index_file);
   for (const auto& w : warnings) m_progress.note("warning: " + w);
+  m_writer.emplace(m_paths.journal);
 
   std::string branch_ref = "refs/heads/" + branch();
   std::optional<git_oid> tip = m_repo.resolve(branch_ref);
@@ -162,6 +163,26 @@ void Session::write_header(const std::string& start_commit) {
                {"config", m_cfg_json}});
 }
 
+bool Session::recover_state_dir() {
+  std::error_code ec;
+  bool whole = fs::exists(m_paths.logs, ec) && fs::exists(m_paths.patches, ec) &&
+               fs::exists(m_paths.cand_wt / ".git", ec) && fs::exists(m_paths.base_wt / ".git", ec);
+  if (whole) return false;
+  fs::create_directories(m_paths.logs);
+  fs::create_directories(m_paths.patches);
+  m_lock.reset();
+  m_lock.emplace(m_paths);
+  m_state.rewrite();
+  for (int side : {0, 1}) m_sandbox.clear_tmp(side);
+  git_oid best = m_workspace->best();
+  m_workspace.reset();
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, "refs/heads/" + branch(), best);
+  m_progress.note(fmt::format("warning: {} was deleted while an experiment ran; recreated it (worktrees at {}, "
+                              "lock, state file)",
+                              m_paths.state_dir.string(), short_hex(best)));
+  return true;
+}
+
 void Session::open_sandbox() {
   exec::SandboxLayout layout;
   layout.protect = {m_paths.repo_root, m_repo.git_dir(), m_paths.state_dir};
@@ -227,11 +248,11 @@ std::optional<journal::RunningExperiment> Session::unfinished() const {
 
 void Session::record(const journal::ExperimentRecord& record) {
   json line = journal::to_json(record);
-  m_view.add_record(line, journal::append(m_paths.journal, line));
+  m_view.add_record(line, m_writer->append(line));
 }
 
 void Session::record_line(const json& line) {
-  m_view.add_record(line, journal::append(m_paths.journal, line));
+  m_view.add_record(line, m_writer->append(line));
 }
 
 }  // namespace ar::session

@@ -15,6 +15,7 @@
 #include "git/git.hpp"
 #include "journal/journal.hpp"
 #include "journal/record.hpp"
+#include "journal/writer.hpp"
 #include "session/paths.hpp"
 #include "session/progress.hpp"
 #include "session/state.hpp"
@@ -45,6 +46,11 @@ class Session {
   const std::filesystem::path& run_log() const { return m_run_log; }
   std::string branch() const { return "autoresearch/" + m_cfg.session; }
 
+  // When the state folder (.autoresearch/) or a worktree was deleted behind the loop's back (by a
+  // command run unconfined): recreates the folders, the lock, the state file and both worktrees
+  // at the best commit, warns, and returns true. Otherwise returns false and does nothing.
+  bool recover_state_dir();
+
   // Re-reads the config file: a valid edit takes effect (and starts a journal segment); an invalid
   // one, or one that renames the session, is reported once and ignored.
   void reload_config();
@@ -53,7 +59,8 @@ class Session {
   // journal), if any.
   std::optional<journal::RunningExperiment> unfinished() const;
 
-  // Appends to the journal (fsync'd) and to the view.
+  // Appends to the journal (fsync'd) and to the view. Throws ar::Error, appending nothing, when the
+  // journal changed behind the loop's back since open() or the last record (journal::Writer).
   void record(const journal::ExperimentRecord& record);
   void record_line(const nlohmann::json& line);  // header, stop, calibration, verify
 
@@ -77,6 +84,7 @@ class Session {
   std::filesystem::path m_run_log;
   exec::Sandbox m_sandbox;
   journal::SessionView m_view;
+  std::optional<journal::Writer> m_writer;  // from open() on
   std::unique_ptr<Workspace> m_workspace;
 };
 

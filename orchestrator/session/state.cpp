@@ -51,6 +51,10 @@ void StateFile::finish(const std::string& stop_reason) {
   release();
 }
 
+void StateFile::rewrite() {
+  write_state(m_paths, m_state, true);
+}
+
 void StateFile::release() {
   m_state["pid"] = nullptr;
   write_state(m_paths, m_state, false);

@@ -36,6 +36,7 @@ class StateFile {
   void end();                                    // no experiment running
   void finish(const std::string& stop_reason);   // the run stopped normally
   void release();                                // the command is done (no pid)
+  void rewrite();                                // durable, as it is (the file was deleted)
   const nlohmann::json& current() const { return m_state; }
 
  private:

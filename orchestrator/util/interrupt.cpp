@@ -31,6 +31,9 @@ void install_interrupt_handlers(bool stop_on_hangup) {
     signal(SIGHUP, SIG_IGN);
   }
   signal(SIGPIPE, SIG_IGN);
+  // A file size limit (ulimit -f) then fails the write with EFBIG, which the journal reports and
+  // cuts back, instead of killing the run in the middle of a record.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 } // namespace ar
