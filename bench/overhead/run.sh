@@ -5,6 +5,10 @@
 # removed on exit; the repository this script lives in is never touched.
 #
 #   bench/overhead/run.sh [--binary PATH] [--files N] [--experiments K] [--rounds R] [--quick]
+#                         [--sandbox auto|off] [--sandbox-cost]
+#
+# --sandbox-cost times the keep and discard paths with the sandbox on (auto) and off, alternating,
+# and adds the ratio per experiment and per benchmark command to the table.
 #
 # Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it RSS reads "n/a".
 set -euo pipefail
@@ -19,12 +23,15 @@ rounds=3
 journal_sizes="1000 10000 100000"
 history=100000
 generator=""
+sandbox=auto
+sandbox_cost=0
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   echo "Options: --binary PATH (default build/autoresearch), --files N (default 10000),"
   echo "  --experiments K (default 20), --rounds R (default 3; each figure the median), --quick (small sizes, a smoke test),"
-  echo "  --generator PATH (journal generator; default build/bench/autoresearch_gen_journal when built)"
+  echo "  --generator PATH (journal generator; default build/bench/autoresearch_gen_journal when built),"
+  echo "  --sandbox auto|off (the sessions' sandbox setting, default auto), --sandbox-cost (see above)"
 }
 
 while [ $# -gt 0 ]; do
@@ -34,6 +41,8 @@ while [ $# -gt 0 ]; do
     --experiments) experiments="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --generator) generator="$2"; shift 2 ;;
+    --sandbox) sandbox="$2"; shift 2 ;;
+    --sandbox-cost) sandbox_cost=1; shift ;;
     --quick) files=200; experiments=3; rounds=1; journal_sizes="100 1000"; history=1000; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -105,6 +114,7 @@ decision:
   min_effect: 0.1%
 calibration:
   on_start: false
+sandbox: $sandbox
 EOF
   printf '.autoresearch/\n.wt/\n' > "$dir/.gitignore"
   git -C "$dir" add -A
@@ -165,7 +175,7 @@ expect_status() {
 # beyond one run's fixed cost, (T_K - T_empty) / K; and T_empty.
 time_loop() {
   local dir="$1" kind="$2" history_file="${3:-}" t0 t1 t2 t3 before
-  cp -a "$tmp/template" "$dir"
+  cp -a "$template" "$dir"
   loop_run "$dir"
   if [ -n "$history_file" ]; then
     cat "$history_file" >> "$dir/results.jsonl"
@@ -302,6 +312,7 @@ fmt_run() {
 
 echo "building a repository of $files files ..." >&2
 make_template "$tmp/template"
+template="$tmp/template"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -336,6 +347,35 @@ read -r loop_keep_history_all loop_keep_history loop_keep_history_fixed <<< \
 rm -rf "$tmp/loop-history" "$tmp/history.jsonl"
 
 rows=()
+if [ "$sandbox_cost" -eq 1 ]; then
+  # The same sessions with the sandbox on and off, alternating; the template's committed config
+  # differs in its sandbox line only.
+  for mode in auto off; do
+    cp -a "$tmp/template" "$tmp/template-$mode"
+    sed -i "s/^sandbox: .*/sandbox: $mode/" "$tmp/template-$mode/autoresearch.config.yaml"
+    git -C "$tmp/template-$mode" -c gc.auto=0 commit -q --allow-empty -am "sandbox: $mode"
+  done
+  declare -a sk_on sk_off sd_on sd_off
+  for ((round = 1; round <= rounds; round++)); do
+    echo "sandbox cost, round $round of $rounds: keep and discard paths with the sandbox on and off ..." >&2
+    for mode in auto off; do
+      template="$tmp/template-$mode"
+      read -r a b c <<< "$(time_loop "$tmp/sb-keep-$mode-$round" keep)"
+      if [ "$mode" = auto ]; then sk_on+=("$b"); else sk_off+=("$b"); fi
+      read -r a b c <<< "$(time_loop "$tmp/sb-discard-$mode-$round" discard)"
+      if [ "$mode" = auto ]; then sd_on+=("$b"); else sd_off+=("$b"); fi
+      rm -rf "$tmp/sb-keep-$mode-$round" "$tmp/sb-discard-$mode-$round"
+    done
+  done
+  template="$tmp/template"
+  sb_keep_on="$(median "${sk_on[@]}")"; sb_keep_off="$(median "${sk_off[@]}")"
+  sb_discard_on="$(median "${sd_on[@]}")"; sb_discard_off="$(median "${sd_off[@]}")"
+  per_command="$(awk -v a="$sb_keep_on" -v b="$sb_keep_off" -v c="$sb_discard_on" -v d="$sb_discard_off" \
+    -v n="$((2 * pairs))" 'BEGIN { printf "%.2f ms", ((a - b) + (c - d)) / 2 / n * 1000 }')"
+  rows+=("| keep path, per experiment, sandbox on | $(fmt_ms "$sb_keep_on") | $(fmt_ms "$sb_keep_off") (sandbox off) | $(ratio "$sb_keep_on" "$sb_keep_off")× |")
+  rows+=("| discard path, per experiment, sandbox on | $(fmt_ms "$sb_discard_on") | $(fmt_ms "$sb_discard_off") (sandbox off) | $(ratio "$sb_discard_on" "$sb_discard_off")× |")
+  rows+=("| sandbox cost per benchmark command (from the two paths) | $per_command | | |")
+fi
 for n in $journal_sizes; do
   echo "status and report on a $n-record journal ..." >&2
   dir="$tmp/journal-$n"

@@ -343,8 +343,15 @@ void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
   const Entry* mode = e;
   Section s;
   if (e->value.IsMap()) {
-    s = r.section(e->value, "sandbox", e->line, {"mode", "writable"});
+    s = r.section(e->value, "sandbox", e->line, {"mode", "engine", "writable"});
     mode = s.find("mode");
+    if (const Entry* engine = s.find("engine")) {
+      const std::string text = r.string(*engine);
+      if (text != "auto" && text != "bwrap") {
+        r.fail(engine->line, fmt::format("{}: expected auto or bwrap, got {}", engine->key, detail::quote_value(text)));
+      }
+      out.force_bwrap = text == "bwrap";
+    }
   }
   if (mode != nullptr) {
     const std::string text = r.string(*mode);

@@ -110,6 +110,9 @@ enum class SandboxMode { automatic, strict, off };
 
 struct Sandbox {
   SandboxMode mode = SandboxMode::automatic;
+  // namespaces where the kernel has Landlock, else bwrap (exec/sandbox.hpp); `bwrap` forces one
+  // bubblewrap process a command (a PID namespace each, a few ms each).
+  bool force_bwrap = false;
   std::vector<std::string> writable;  // strict: absolute or ~/ paths that stay writable
 };
 

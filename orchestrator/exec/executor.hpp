@@ -31,9 +31,6 @@ struct Command {
   std::vector<std::pair<std::string, std::string>> env;  // added to the loop's own variables
   std::filesystem::path stdin_path;                      // empty: /dev/null
   bool scan_metrics = false;                             // parse METRIC lines from the whole output
-  // Folders of the repository this command may write besides its own worktree (the proposer's
-  // outbox); everything else of the repository is read-only to it in the sandbox.
-  std::vector<std::filesystem::path> writable;
 };
 
 inline Command make_command(Kind kind, std::string label, int experiment, int side, std::string command,

@@ -27,12 +27,6 @@ CommandResult LocalExecutor::run(const Command& c) {
     out << fmt::format("==> {} [{}] $ {}\n", util::utc_now_iso(), c.label, c.command);
   }
   proc::RunSpec spec;
-  const bool confined = m_options.sandbox != nullptr && m_options.sandbox->confined();
-  if (confined) {
-    spec.argv = m_options.sandbox->argv(c.command, c.side, c.cwd, c.writable);
-  } else {
-    spec.command = c.command;
-  }
   spec.cwd = c.cwd;
   spec.timeout = c.timeout;
   spec.log_path = log;
@@ -49,6 +43,12 @@ CommandResult LocalExecutor::run(const Command& c) {
   if (m_options.on_spawn) spec.on_spawn = [this, &c](int) { m_options.on_spawn(c); };
   spec.env = {{"AUTORESEARCH_SESSION", m_options.session}, {"AUTORESEARCH_EXPERIMENT", std::to_string(c.experiment)}};
   spec.env.insert(spec.env.end(), c.env.begin(), c.env.end());
+  const bool confined = m_options.sandbox != nullptr && m_options.sandbox->confined();
+  if (confined) {
+    m_options.sandbox->confine(spec, c.command, c.side, c.cwd);
+  } else {
+    spec.command = c.command;
+  }
   metrics::MetricScanner scanner;
   if (c.scan_metrics) spec.on_line = [&scanner](std::string_view line) { scanner.feed(line); };
 

@@ -1,9 +1,12 @@
 #include "exec/sandbox.hpp"
 
-#include "proc/subprocess.hpp"
+#include "exec/namespaces.hpp"
 #include "util/error.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -47,7 +50,48 @@ std::string try_run(const std::vector<std::string>& argv, std::string* output = 
   return said.empty() ? r.describe() : said;
 }
 
+bool present(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
 }  // namespace
+
+Sandbox::~Sandbox() {
+  close_namespaces();
+}
+
+Sandbox::Sandbox(Sandbox&& other) noexcept {
+  *this = std::move(other);
+}
+
+Sandbox& Sandbox::operator=(Sandbox&& other) noexcept {
+  if (this == &other) return *this;
+  close_namespaces();
+  m_mode = other.m_mode;
+  m_confined = other.m_confined;
+  m_engine = std::move(other.m_engine);
+  m_bwrap_version = std::move(other.m_bwrap_version);
+  m_why = std::move(other.m_why);
+  m_layout = std::move(other.m_layout);
+  m_writable = std::move(other.m_writable);
+  m_landlock_abi = other.m_landlock_abi;
+  m_mount_ns = std::exchange(other.m_mount_ns, {-1, -1, -1});
+  m_user_ns = std::exchange(other.m_user_ns, {-1, -1, -1});
+  m_landlock = std::exchange(other.m_landlock, -1);
+  return *this;
+}
+
+void Sandbox::close_namespaces() {
+  for (std::array<int, 3>* fds : {&m_mount_ns, &m_user_ns}) {
+    for (int& fd : *fds) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  }
+  if (m_landlock >= 0) ::close(m_landlock);
+  m_landlock = -1;
+}
 
 Sandbox Sandbox::make(const config::Sandbox& settings, SandboxLayout layout, const fs::path& config_file) {
   Sandbox s;
@@ -56,6 +100,7 @@ Sandbox Sandbox::make(const config::Sandbox& settings, SandboxLayout layout, con
   for (fs::path& p : layout.protect) p = canonical_or_self(p);
   for (fs::path& w : layout.worktrees) w = canonical_or_self(w);
   layout.tmp_root = canonical_or_self(layout.tmp_root);
+  layout.outbox = canonical_or_self(layout.outbox);
   s.m_layout = layout;
   for (const std::string& w : settings.writable) {
     fs::path path = canonical_or_self(expand_home(w));
@@ -74,20 +119,25 @@ Sandbox Sandbox::make(const config::Sandbox& settings, SandboxLayout layout, con
     s.m_writable.push_back(path);
   }
   for (const char* side : {"base", "cand"}) fs::create_directories(layout.tmp_root / side);
+  fs::create_directories(layout.outbox);
 
   std::string version;
   std::string why = try_run({"bwrap", "--version"}, &version);
   if (why.empty()) {
-    s.m_engine = first_line(version);
-    s.m_confined = true;  // argv() builds the confined command line from here on
-    std::vector<std::string> probe = s.argv("true", -1, "/");
+    s.m_bwrap_version = first_line(version);
+    std::vector<std::string> probe = s.policy(-1, true);
+    probe.insert(probe.end(), {"--", "/bin/true"});
     why = try_run(probe);
     if (!why.empty()) why = "bubblewrap does not work here (" + why + ")";
   } else {
     why = "bubblewrap (bwrap) is not installed or does not start (" + why + ")";
   }
-  if (why.empty()) return s;
-  s.m_confined = false;
+  if (why.empty()) {
+    s.m_confined = true;
+    s.m_landlock_abi = settings.force_bwrap ? 0 : landlock_abi();
+    s.m_engine = "bwrap (" + s.m_bwrap_version + ")";
+    return s;
+  }
   if (settings.mode == config::SandboxMode::strict) {
     throw Error(fmt::format("{}: sandbox: strict, but {}; install the bubblewrap package or choose sandbox: auto",
                             config_file.string(), why));
@@ -96,21 +146,41 @@ Sandbox Sandbox::make(const config::Sandbox& settings, SandboxLayout layout, con
   return s;
 }
 
+void Sandbox::prepare() {
+  if (!m_confined) return;
+  close_namespaces();
+  m_engine = "bwrap (" + m_bwrap_version + ")";
+  if (m_landlock_abi < 1) return;
+  std::string why;
+  int landlock = landlock_domain(m_landlock_abi, why);
+  std::array<Namespaces, 3> built;
+  for (int side = -1; side <= 1 && why.empty(); ++side) {
+    if (side >= 0) clear_tmp(side);  // its folder must exist to be bound
+    built[side + 1] = build_namespaces(policy(side, false), why);
+  }
+  if (landlock < 0 || !why.empty()) {
+    if (landlock >= 0) ::close(landlock);
+    for (Namespaces& n : built) n.close();
+    return;  // the bwrap engine: slower, as safe
+  }
+  for (int i = 0; i < 3; ++i) {
+    m_mount_ns[i] = std::exchange(built[i].mount, -1);
+    m_user_ns[i] = std::exchange(built[i].user, -1);
+  }
+  m_landlock = landlock;
+  m_engine = fmt::format("namespaces ({}, Landlock ABI {})", m_bwrap_version, m_landlock_abi);
+}
+
 fs::path Sandbox::tmp_of(int side) const {
   return m_layout.tmp_root / (side == 0 ? "base" : "cand");
 }
 
-std::vector<std::string> Sandbox::argv(const std::string& command, int side, const fs::path& cwd,
-                                       const std::vector<fs::path>& writable) const {
-  if (!m_confined) return {};
+std::vector<std::string> Sandbox::policy(int side, bool own_pid_namespace) const {
   const bool strict = m_mode == config::SandboxMode::strict;
-  std::vector<std::string> a{"bwrap", "--die-with-parent", "--unshare-pid", "--as-pid-1"};
+  std::vector<std::string> a{"bwrap", "--die-with-parent"};
+  if (own_pid_namespace) a.insert(a.end(), {"--unshare-pid", "--as-pid-1"});
   auto bind = [&a](const char* how, const fs::path& from, const fs::path& to) {
     a.insert(a.end(), {how, from.string(), to.string()});
-  };
-  auto exists = [](const fs::path& p) {
-    std::error_code ec;
-    return fs::exists(p, ec);
   };
   bind(strict ? "--ro-bind" : "--bind", "/", "/");
   if (strict) {
@@ -118,33 +188,63 @@ std::vector<std::string> Sandbox::argv(const std::string& command, int side, con
   } else {
     bind("--dev-bind", "/dev", "/dev");
   }
-  a.insert(a.end(), {"--proc", "/proc"});
+  if (own_pid_namespace) a.insert(a.end(), {"--proc", "/proc"});
   const bool has_side = side == 0 || side == 1;
   if (has_side) {
     bind("--bind", tmp_of(side), "/tmp");
-    a.insert(a.end(), {"--setenv", "TMPDIR", "/tmp"});
   } else if (strict) {
     a.insert(a.end(), {"--tmpfs", "/tmp"});
   }
   for (const fs::path& w : m_writable) bind("--bind", w, w);
-  // The repository read-only; binding after the writable paths, so none of them reopens it.
-  for (const fs::path& p : m_layout.protect) {
-    if (exists(p)) bind("--ro-bind", p, p);
+  // The repository read-only; bound after the writable paths, so none of them reopens it. A path
+  // inside one already bound read-only is covered by it.
+  for (std::size_t i = 0; i < m_layout.protect.size(); ++i) {
+    const fs::path& p = m_layout.protect[i];
+    bool covered = false;
+    for (std::size_t j = 0; j < m_layout.protect.size(); ++j) covered = covered || (j != i && inside(p, m_layout.protect[j]));
+    if (!covered && present(p)) bind("--ro-bind", p, p);
   }
-  for (const fs::path& w : m_layout.worktrees) {
-    if (exists(w)) bind("--ro-bind", w, w);
-  }
-  if (has_side && exists(m_layout.worktrees[side])) bind("--bind", m_layout.worktrees[side], m_layout.worktrees[side]);
-  for (const fs::path& w : writable) bind("--bind", canonical_or_self(w), canonical_or_self(w));
-  a.insert(a.end(), {"--chdir", canonical_or_self(cwd).string(), "--", "/bin/sh", "-c", command});
+  if (has_side && present(m_layout.worktrees[side])) bind("--bind", m_layout.worktrees[side], m_layout.worktrees[side]);
+  if (side == 1 && present(m_layout.outbox)) bind("--bind", m_layout.outbox, m_layout.outbox);
   return a;
+}
+
+void Sandbox::confine(proc::RunSpec& spec, const std::string& command, int side, const fs::path& cwd) const {
+  if (!m_confined) {
+    spec.command = command;
+    return;
+  }
+  const bool has_side = side == 0 || side == 1;
+  if (has_side) spec.env.emplace_back("TMPDIR", "/tmp");
+  if (m_landlock >= 0) {
+    spec.command = command;
+    spec.confinement.confined = true;
+    spec.confinement.mount_ns = m_mount_ns[side + 1];
+    spec.confinement.user_ns = m_user_ns[side + 1];
+    spec.confinement.landlock = m_landlock;
+    return;
+  }
+  spec.argv = policy(side, true);
+  if (has_side) spec.argv.insert(spec.argv.end(), {"--setenv", "TMPDIR", "/tmp"});
+  spec.argv.insert(spec.argv.end(), {"--chdir", canonical_or_self(cwd).string(), "--", "/bin/sh", "-c", command});
 }
 
 void Sandbox::clear_tmp(int side) const {
   if (!m_confined || (side != 0 && side != 1)) return;
   fs::path dir = tmp_of(side);
+  // A repository under /tmp is bound inside the private /tmp, on folders bubblewrap made in it:
+  // deleting one would unmount the repository from the side's namespace.
+  std::vector<fs::path> mount_points;
+  for (const fs::path& p : m_layout.protect) {
+    fs::path rel = p.lexically_relative("/tmp");
+    if (!rel.empty() && *rel.begin() != "..") mount_points.push_back(*rel.begin());
+  }
   std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) fs::remove_all(e.path(), ec);
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    bool keep = false;
+    for (const fs::path& m : mount_points) keep = keep || e.path().filename() == m;
+    if (!keep) fs::remove_all(e.path(), ec);
+  }
   fs::create_directories(dir, ec);  // it may have gone with the whole state folder
 }
 

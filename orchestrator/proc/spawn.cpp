@@ -11,6 +11,7 @@
 #include <csignal>
 #include <string_view>
 
+#include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -48,8 +49,30 @@ ChildPlan make_plan(const RunSpec& spec) {
   }
   plan.cwd = spec.cwd.string();
   plan.parent = ::getpid();
+  plan.confinement = spec.confinement;
   return plan;
 }
+
+namespace {
+
+// In the child: the namespaces, no capabilities, no new privileges, the Landlock domain. Raw
+// system calls only (see exec_child). Returns the failed stage, or 0.
+int confine(const RunSpec::Confinement& c) {
+  if (c.user_ns >= 0 && ::setns(c.user_ns, CLONE_NEWUSER) != 0) return k_stage_user_ns;
+  if (c.mount_ns >= 0 && ::setns(c.mount_ns, CLONE_NEWNS) != 0) return k_stage_mount_ns;
+  // Whatever the namespace granted (full capabilities in a user namespace, or root's), none is
+  // kept: a command must not be able to remount the read-only repository.
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return k_stage_capabilities;
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int cap = 0; cap < 64; ++cap) ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);  // EINVAL past the last one
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[2] = {};
+  if (::syscall(SYS_capset, &header, none) != 0) return k_stage_capabilities;
+  if (c.landlock >= 0 && ::syscall(SYS_landlock_restrict_self, c.landlock, 0U) != 0) return k_stage_landlock;
+  return 0;
+}
+
+}  // namespace
 
 [[noreturn]] void exec_child(const ChildPlan& plan, int stdin_fd, int out_fd, int report_fd) {
   auto fail = [report_fd](int stage) {
@@ -78,6 +101,11 @@ ChildPlan make_plan(const RunSpec& spec) {
   // Our descriptors sit above 2 (lift_above_stdio), so these dup2 calls never overwrite a source.
   if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(out_fd, STDERR_FILENO) < 0)
     fail(k_stage_redirect);
+  // After the redirections (which use our descriptors) and before chdir: joining a mount
+  // namespace moves the working folder to its root.
+  if (plan.confinement.confined) {
+    if (int stage = confine(plan.confinement)) fail(stage);
+  }
   if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(k_stage_chdir);
   // The environment goes to exec, never into `environ`: the parent's memory is shared.
   char* const* envp = plan.envp.empty() ? environ : const_cast<char* const*>(plan.envp.data());
@@ -112,7 +140,9 @@ pid_t spawn_child(const ChildPlan& plan, int stdin_fd, int out_fd, int report_fd
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::clone(clone_entry, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  // Joining a user namespace needs a process with memory of its own: that child is forked.
+  int flags = plan.confinement.user_ns >= 0 ? SIGCHLD : (CLONE_VM | CLONE_VFORK | SIGCHLD);
+  pid_t pid = ::clone(clone_entry, stack.data() + stack.size(), flags, &args);
   int saved = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = saved;
@@ -128,6 +158,14 @@ std::string describe_start_failure(const ChildReport& report, const ChildPlan& p
       return "redirecting stdin/stdout: " + why;
     case k_stage_chdir:
       return fmt::format("cannot change to {}: {}", plan.cwd, why);
+    case k_stage_user_ns:
+      return "sandbox: cannot join its user namespace: " + why;
+    case k_stage_mount_ns:
+      return "sandbox: cannot join its mount namespace: " + why;
+    case k_stage_capabilities:
+      return "sandbox: cannot drop capabilities: " + why;
+    case k_stage_landlock:
+      return "sandbox: cannot enter its Landlock domain: " + why;
     default:
       return fmt::format("{}: {}", plan.args.front(), why);
   }

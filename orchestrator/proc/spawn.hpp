@@ -24,9 +24,19 @@ struct ChildPlan {
   std::string cwd;
   bool path_lookup = false;
   pid_t parent = 0;
+  RunSpec::Confinement confinement;
 };
 
-enum Stage : int { k_stage_setpgid = 1, k_stage_redirect = 2, k_stage_chdir = 3, k_stage_exec = 4 };
+enum Stage : int {
+  k_stage_setpgid = 1,
+  k_stage_redirect = 2,
+  k_stage_chdir = 3,
+  k_stage_exec = 4,
+  k_stage_user_ns = 5,
+  k_stage_mount_ns = 6,
+  k_stage_capabilities = 7,
+  k_stage_landlock = 8
+};
 
 // Written by the child to the report pipe when a stage before exec fails.
 struct ChildReport {

@@ -51,6 +51,16 @@ struct RunSpec {
   // carrying it when the child ends (a daemon that left the group with setsid, say) is killed.
   std::string stray_token;
   std::filesystem::path stdin_path;  // read as stdin instead of /dev/null when set
+  // Confinement (exec/sandbox sets it up; the descriptors stay the caller's). When `confined`, the
+  // child joins `user_ns` (when >= 0, and then it is forked, not cloned with shared memory:
+  // joining a user namespace needs a process of its own) and `mount_ns`, drops every capability,
+  // sets no_new_privs and enters the Landlock domain `landlock` (when >= 0), all before exec.
+  struct Confinement {
+    bool confined = false;
+    int user_ns = -1;
+    int mount_ns = -1;
+    int landlock = -1;
+  } confinement;
 };
 
 inline constexpr const char* k_token_variable = "AUTORESEARCH_RUN_TOKEN";

@@ -89,6 +89,15 @@ void Session::open(bool write_header_now) {
   }
   repair_branch(*tip, start_commit);
 
+  if (git::tree_has_path(m_repo, *tip, ".gitmodules")) {
+    throw Error(
+        fmt::format("the repository has submodules (.gitmodules at {}); autoresearch does not check "
+                    "submodules out in its worktrees yet: vendor them or run on a repository without them",
+                    short_hex(*tip)));
+  }
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip);
+  m_sandbox.prepare();  // its namespaces hold the worktree folders as they are now
+  // After prepare(): the header names the engine the commands will run in.
   m_cfg_json = config::to_json(m_cfg);
   if (write_header_now && (!m_view.header || (*m_view.header)["config"] != m_cfg_json ||
                            m_view.header->value("sandbox", json()) != sandbox_json())) {
@@ -99,13 +108,6 @@ void Session::open(bool write_header_now) {
     }
     write_header(start_commit);
   }
-  if (git::tree_has_path(m_repo, *tip, ".gitmodules")) {
-    throw Error(
-        fmt::format("the repository has submodules (.gitmodules at {}); autoresearch does not check "
-                    "submodules out in its worktrees yet: vendor them or run on a repository without them",
-                    short_hex(*tip)));
-  }
-  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip);
   // An unfinished experiment stays named until the run records it; the token must be on disk
   // before any child can carry it.
   m_state.start(m_cfg.session, m_token, m_previous_state ? m_previous_state->value("experiment", json()) : json());
@@ -173,10 +175,11 @@ bool Session::recover_state_dir() {
   m_lock.reset();
   m_lock.emplace(m_paths);
   m_state.rewrite();
-  for (int side : {0, 1}) m_sandbox.clear_tmp(side);
   git_oid best = m_workspace->best();
   m_workspace.reset();
   m_workspace = std::make_unique<Workspace>(m_repo, m_paths, "refs/heads/" + branch(), best);
+  fs::create_directories(m_paths.state_dir / "proposal");
+  m_sandbox.prepare();
   m_progress.note(fmt::format("warning: {} was deleted while an experiment ran; recreated it (worktrees at {}, "
                               "lock, state file)",
                               m_paths.state_dir.string(), short_hex(best)));
@@ -188,6 +191,7 @@ void Session::open_sandbox() {
   layout.protect = {m_paths.repo_root, m_repo.git_dir(), m_paths.state_dir};
   layout.worktrees = {m_paths.base_wt, m_paths.cand_wt};
   layout.tmp_root = m_paths.state_dir / "tmp";
+  layout.outbox = m_paths.state_dir / "proposal";
   m_sandbox = exec::Sandbox::make(m_cfg.sandbox, layout, m_paths.config);
   if (m_cfg.sandbox.mode != config::SandboxMode::off && !m_sandbox.confined()) {
     m_progress.note(fmt::format("warning: commands run unconfined: {}; the code under test can write to the "

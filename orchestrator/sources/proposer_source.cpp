@@ -36,10 +36,11 @@ class ProposerSource : public Source {
                                 report::render_dead_ends(s.view(), cfg, k_context_dead_ends), notes);
     fs::path ctx_md = dir / fmt::format("{:04d}.md", id);
     fs::path ctx_json = dir / fmt::format("{:04d}.json", id);
-    // The proposer's outbox: the one folder of the repository it may write besides its worktree.
+    // The proposer's outbox: the one folder of the repository it may write besides its worktree
+    // (the sandbox keeps the folder itself; only its files go).
     fs::path outbox = paths.state_dir / "proposal";
     std::error_code ec;
-    fs::remove_all(outbox, ec);
+    for (const fs::directory_entry& e : fs::directory_iterator(outbox, ec)) fs::remove_all(e.path(), ec);
     fs::create_directories(outbox);
     fs::path proposal = outbox / fmt::format("{:04d}-proposal.json", id);
     util::write_file_atomic(ctx_md, context_markdown(ctx), false);
@@ -56,7 +57,6 @@ class ProposerSource : public Source {
     c.env = {{"AUTORESEARCH_CONTEXT", ctx_md.string()},
              {"AUTORESEARCH_CONTEXT_JSON", ctx_json.string()},
              {"AUTORESEARCH_PROPOSAL", proposal.string()}};
-    c.writable = {outbox};
     s.workspace().ran_command(1);
     exec::CommandResult r = env.executor.run(c);
     if (r.interrupted()) {

@@ -41,11 +41,10 @@ struct FaultRepo {
   std::string start;
   Checkout before;
 
-  FaultRepo(const fs::path& tmp, int warmup, const std::string& extra_config = "")
+  FaultRepo(const fs::path& tmp, int warmup)
       : fixture(tmp,
                 "build:\n  command: ./build.sh\n  timeout: 60s\n"
-                "decision:\n  looks: [3, 5, 7]\n  max_pairs: 7\n" +
-                    extra_config),
+                "decision:\n  looks: [3, 5, 7]\n  max_pairs: 7\n"),
         hold(tmp / "hold"),
         dir(tmp) {
     const fs::path& root = fixture.root;
@@ -279,9 +278,7 @@ class FaultE2EOutside : public ::testing::Test {
 // and keep the run's token. The next run must stop them before it repairs the worktree they stand
 // in.
 TEST_F(FaultE2EOutside, StrayGrandchildOfAKilledRunIsStoppedByTheNextRun) {
-  // Unconfined: in the sandbox the gate's PID namespace dies with the run (SandboxE2E), so nothing
-  // outlives it; without one, the next run's token kill is what stops the orphan.
-  FaultRepo repo(tmp.path(), 0, "sandbox: off\n");
+  FaultRepo repo(tmp.path(), 0);
   write_text(repo.hold, "gate:1");
   fs::path log = tmp / "killed.log";
   pid_t pid = start_run(repo.root(), "", log);

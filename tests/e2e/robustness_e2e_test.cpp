@@ -301,9 +301,7 @@ TEST_F(SignalE2E, SighupDoesNotStopTheRun) {
 }
 
 TEST_F(SignalE2E, SecondSigintExitsAtOnceAndTheNextRunRepairs) {
-  // Unconfined: in the sandbox the first TERM ends bwrap, whose namespace takes the benchmark with
-  // it at once, so there is no grace period for a second Ctrl-C to cut short.
-  FixtureRepo repo = make_repo(std::string(k_short_decision) + "sandbox: off\n");
+  FixtureRepo repo = make_repo();
   queue_noops(repo, 1);
   // The benchmark ignores SIGTERM, so the orderly stop after the first Ctrl-C takes its grace
   // period: the second Ctrl-C must cut it short.

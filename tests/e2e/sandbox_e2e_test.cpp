@@ -6,6 +6,7 @@
 // attack is real and the test can fail.
 
 #include "e2e/robust_support.hpp"
+#include "exec/namespaces.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,9 +23,16 @@ bool present(const fs::path& p) {
   return fs::symlink_status(p, ec).type() != fs::file_type::not_found;
 }
 
-class SandboxE2E : public ::testing::Test {
+// Each test runs with both engines: "auto" (namespaces joined per command, where the kernel has
+// Landlock) and "bwrap" (one bubblewrap process per command).
+class SandboxE2E : public ::testing::TestWithParam<std::string> {
  protected:
   TempDir tmp{"autoresearch-sandbox"};
+
+  // The config's sandbox section for `mode` with the engine under test, and `more` keys.
+  std::string sandbox(const std::string& mode = "auto", const std::string& more = "") const {
+    return "sandbox:\n  mode: " + mode + "\n  engine: " + GetParam() + "\n" + more;
+  }
 
   // Prepends `prologue` to the fixture's benchmark, commits, and queues the no-op that adds
   // tamper-marker (so the prologue can tell the candidate from the base).
@@ -54,11 +62,11 @@ class SandboxE2E : public ::testing::Test {
 // A build output (untracked, ignored) that the benchmark reads; the candidate's benchmark slows
 // the base down by rewriting the base's copy. Unconfined, the no-op is kept; confined, the write
 // is refused and the no-op is not kept.
-TEST_F(SandboxE2E, CandidateCannotChangeWhatTheBaseMeasures) {
+TEST_P(SandboxE2E, CandidateCannotChangeWhatTheBaseMeasures) {
   for (const std::string mode : {"off", "auto"}) {
     SCOPED_TRACE("sandbox: " + mode);
     TempDir dir("autoresearch-sandbox-base");
-    FixtureRepo repo(dir.path(), "build:\n  command: cp slow.txt slow.out\n  timeout: 20s\nsandbox: " + mode + "\n");
+    FixtureRepo repo(dir.path(), "build:\n  command: cp slow.txt slow.out\n  timeout: 20s\n" + sandbox(mode));
     write_text(repo.root / ".gitignore", "slow.out\n");
     robust::edit_file(repo.root / "bench.sh", "$(cat slow.txt)", "$(cat slow.out)");
     attack_from_benchmark(repo, "[ -f tamper-marker ] && echo 3.0 > ../base/slow.out\n");
@@ -76,8 +84,8 @@ TEST_F(SandboxE2E, CandidateCannotChangeWhatTheBaseMeasures) {
 
 // The journal cannot be overwritten, the user's checkout and ideas.md cannot be written. The
 // refused write is in the reason of the failed run.
-TEST_F(SandboxE2E, BenchmarkCannotTouchTheJournalOrTheCheckout) {
-  FixtureRepo repo(tmp.path());
+TEST_P(SandboxE2E, BenchmarkCannotTouchTheJournalOrTheCheckout) {
+  FixtureRepo repo(tmp.path(), sandbox());
   write_text(repo.root / "ideas.md", "- an idea\n");
   attack_from_benchmark(repo,
                         "if [ -f tamper-marker ]; then\n"
@@ -106,8 +114,8 @@ TEST_F(SandboxE2E, BenchmarkCannotTouchTheJournalOrTheCheckout) {
 // `rm -rf` of the state folder only reaches what is writable in there: the candidate's own
 // worktree, which the loop then sees as tampering. Logs, saved patches and the state file stay,
 // the experiment is recorded, and the next run goes on.
-TEST_F(SandboxE2E, BenchmarkCannotDeleteTheStateFolder) {
-  FixtureRepo repo(tmp.path());
+TEST_P(SandboxE2E, BenchmarkCannotDeleteTheStateFolder) {
+  FixtureRepo repo(tmp.path(), sandbox());
   attack_from_benchmark(repo, "[ -f tamper-marker ] && rm -rf ../../../.autoresearch\n");
   json r = only_record(repo, run_cli(repo.root, "run"));
   EXPECT_EQ(r["status"], "rejected") << r.dump(2);
@@ -124,8 +132,8 @@ TEST_F(SandboxE2E, BenchmarkCannotDeleteTheStateFolder) {
 }
 
 // A gate that installs a git hook and moves the user's branch back: both refused.
-TEST_F(SandboxE2E, GateCannotWriteTheSharedGitDirectory) {
-  FixtureRepo repo(tmp.path());
+TEST_P(SandboxE2E, GateCannotWriteTheSharedGitDirectory) {
+  FixtureRepo repo(tmp.path(), sandbox());
   write_text(repo.root / "README", "one\n");
   git(repo.root, "add -A");
   git(repo.root, "commit -q -m one");
@@ -150,12 +158,12 @@ TEST_F(SandboxE2E, GateCannotWriteTheSharedGitDirectory) {
 // Honest harnesses keep working: outputs in the worktree (ignored), a build cache and a scratch
 // folder outside the repository, and /tmp files. Each side's /tmp is its own: what the base's
 // benchmark leaves in /tmp the candidate's never sees.
-TEST_F(SandboxE2E, HonestHarnessesWriteWhereTheyUsedToAndEachSideHasItsOwnTmp) {
+TEST_P(SandboxE2E, HonestHarnessesWriteWhereTheyUsedToAndEachSideHasItsOwnTmp) {
   fs::path scratch = tmp / "scratch";
   fs::path cache = tmp / "cache";
   FixtureRepo repo(tmp.path(), "build:\n  command: mkdir -p " + shell_quote(cache.string()) + " && date > " +
                                    shell_quote((cache / "stamp").string()) + " && cp speed.txt speed.out\n" +
-                                   "  timeout: 20s\n");
+                                   "  timeout: 20s\n" + sandbox());
   write_text(repo.root / ".gitignore", "*.out\nout/\n");
   robust::edit_file(repo.root / "bench.sh", "$(cat speed.txt)", "$(cat speed.out)");
   std::string bench = read_text(repo.root / "bench.sh");
@@ -193,7 +201,7 @@ TEST_F(SandboxE2E, HonestHarnessesWriteWhereTheyUsedToAndEachSideHasItsOwnTmp) {
 
 // The repository itself under /tmp (a common place for scratch clones): the private /tmp must not
 // hide it.
-TEST(SandboxTmpE2E, ARepositoryUnderTmpRunsConfined) {
+TEST_P(SandboxE2E, ARepositoryUnderTmpRunsConfined) {
   const char* old = std::getenv("AUTORESEARCH_TEST_TMPDIR");
   std::string saved = old != nullptr ? old : "";
   ::setenv("AUTORESEARCH_TEST_TMPDIR", "/tmp", 1);
@@ -204,7 +212,7 @@ TEST(SandboxTmpE2E, ARepositoryUnderTmpRunsConfined) {
     ::unsetenv("AUTORESEARCH_TEST_TMPDIR");
   }
   ASSERT_EQ(dir.path().string().rfind("/tmp/", 0), 0u) << dir.path();
-  FixtureRepo repo(dir.path());
+  FixtureRepo repo(dir.path(), sandbox());
   repo.queue_change("01-faster.patch", "Title: Faster", "speed.txt", "0.8\n");
   git(repo.root, "add -A");
   git(repo.root, "commit -q -m queue");
@@ -215,27 +223,56 @@ TEST(SandboxTmpE2E, ARepositoryUnderTmpRunsConfined) {
   EXPECT_EQ(records[0]["status"], "keep") << records[0].dump(2);
   json header = robust::journal_lines(repo.root).front();
   EXPECT_EQ(header["sandbox"]["confined"], true) << header.dump(2);
+  // auto joins namespaces where the kernel has Landlock; bwrap (or no Landlock) starts bubblewrap.
+  std::string engine = GetParam() == "auto" && exec::landlock_abi() > 0 ? "namespaces" : "bwrap";
+  EXPECT_EQ(header["sandbox"].value("engine", "").rfind(engine, 0), 0u) << header.dump(2);
 }
 
-// kill -9 of the loop while a gate sleeps: the gate's PID namespace dies with it, so nothing is
-// left for the next run to find.
-TEST_F(SandboxE2E, NothingOutlivesAKilledRun) {
-  FixtureRepo repo(tmp.path());
-  std::string marker = robust::unique_marker("sandbox");
-  robust::write_script(repo.root / "gates/check.sh",
-                       "#!/bin/sh\n[ -f tamper-marker ] && AR_TEST_MARK=" + marker + " sleep 30\nexit 0\n");
-  queue_marker(repo);
-  robust::Child run = robust::start(repo.root, {"run"}, tmp / "run.log");
-  bool sleeping = robust::wait_until([&] { return !robust::processes_with(marker).empty(); }, std::chrono::seconds(30));
-  ::kill(run.pid, SIGKILL);
-  robust::finish(run, std::chrono::seconds(10));
-  ASSERT_TRUE(sleeping) << run.output();
-  std::vector<std::string> left = robust::survivors(marker, std::chrono::seconds(2));
-  EXPECT_TRUE(left.empty()) << left.front();
+// The way around a mount namespace: /proc/<pid>/root of a process outside it (the loop, the
+// user's shell) leads back to the writable repository; and a command may try to signal the loop.
+// Both are refused (the Landlock domain); unconfined, the same script writes the journal.
+TEST_P(SandboxE2E, CommandCannotReachTheRepositoryThroughProcOrSignalTheLoop) {
+  for (const std::string mode : {"off", "auto"}) {
+    SCOPED_TRACE("sandbox: " + mode);
+    TempDir dir("autoresearch-sandbox-proc");
+    FixtureRepo repo(dir.path(), sandbox(mode));
+    std::string journal = fs::canonical(repo.root).string() + "/results.jsonl";
+    attack_from_benchmark(repo, "if [ -f tamper-marker ]; then\n"
+                                "  for p in /proc/[0-9]*; do\n"
+                                "    echo '{\"forged\":1}' 2>/dev/null >> \"$p/root" + journal + "\" && echo \"ESCAPED via $p\"\n"
+                                "  done\n"
+                                "  p=$PPID\n"
+                                "  while [ \"$p\" -gt 1 ] && [ \"$(cat /proc/$p/comm)\" != autoresearch ]; do\n"
+                                "    p=$(cut -d' ' -f4 /proc/$p/stat)\n"
+                                "  done\n"
+                                "  echo \"the loop: $p\"; kill -0 \"$p\" 2>/dev/null && echo SIGNALLED\n"
+                                "fi\n");
+    CliResult run = run_cli(repo.root, "run");
+    std::string log = read_text(repo.root / ".autoresearch/logs/0001.log");
+    bool escaped = log.find("ESCAPED via") != std::string::npos;
+    bool signalled = log.find("SIGNALLED") != std::string::npos;
+    if (mode == "off") {
+      // The forged line is caught by the journal's own check, which stops the run.
+      EXPECT_TRUE(escaped && signalled) << "the attack should work unconfined:\n" << log;
+      EXPECT_NE(read_text(repo.root / "results.jsonl").find("forged"), std::string::npos);
+      continue;
+    }
+    json r = only_record(repo, run);
+    EXPECT_NE(r["status"], "keep") << r.dump(2);
+    EXPECT_FALSE(escaped) << log;
+    EXPECT_EQ(read_text(repo.root / "results.jsonl").find("forged"), std::string::npos);
+    json header = robust::journal_lines(repo.root).front();
+    // Signals are scoped from Landlock ABI 6 on.
+    std::string engine = header["sandbox"].value("engine", "");
+    std::size_t abi_at = engine.find("Landlock ABI ");
+    if (abi_at != std::string::npos && std::stoi(engine.substr(abi_at + 13)) >= 6) {
+      EXPECT_FALSE(signalled) << log;
+    }
+  }
 }
 
 // Where bubblewrap is missing: auto warns once and says so in the journal header; strict refuses.
-TEST_F(SandboxE2E, WithoutBubblewrapAutoRunsUnconfinedAndSaysSoWhileStrictRefuses) {
+TEST_P(SandboxE2E, WithoutBubblewrapAutoRunsUnconfinedAndSaysSoWhileStrictRefuses) {
   // A PATH with everything of /usr/bin and /bin but bwrap.
   fs::path bin = tmp / "bin";
   fs::create_directories(bin);
@@ -273,11 +310,11 @@ TEST_F(SandboxE2E, WithoutBubblewrapAutoRunsUnconfinedAndSaysSoWhileStrictRefuse
 }
 
 // Strict: the file system is read-only but for the worktree, /tmp and the listed folders.
-TEST_F(SandboxE2E, StrictOpensOnlyTheListedFolders) {
+TEST_P(SandboxE2E, StrictOpensOnlyTheListedFolders) {
   fs::path open = tmp / "open";
   fs::path closed = tmp / "closed";
   fs::create_directories(closed);
-  FixtureRepo repo(tmp.path(), "sandbox:\n  mode: strict\n  writable: [" + open.string() + "]\n");
+  FixtureRepo repo(tmp.path(), sandbox("strict", "  writable: [" + open.string() + "]\n"));
   attack_from_benchmark(repo, "echo ok > " + shell_quote((open / "x").string()) + " || exit 5\n" +
                                   "[ -f tamper-marker ] && { echo no > " + shell_quote((closed / "x").string()) +
                                   " || exit 6; }\n");
@@ -294,6 +331,9 @@ TEST_F(SandboxE2E, StrictOpensOnlyTheListedFolders) {
             std::string::npos)
       << bad.output;
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, SandboxE2E, ::testing::Values("auto", "bwrap"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace
 }  // namespace ar::test
