@@ -41,6 +41,16 @@ struct ReportOptions {
 int run_report(const ReportOptions& options);
 void setup_report(CLI::App& app, int& exit_code);
 
+struct ShowOptions {
+  std::filesystem::path config = k_default_config;
+  int id = 0;
+  bool diff = false;
+  bool log = false;
+  bool json = false;
+};
+int run_show(const ShowOptions& options);
+void setup_show(CLI::App& app, int& exit_code);
+
 // calibrate and verify: measurements outside the experiment loop.
 struct MeasureOptions {
   std::filesystem::path config = k_default_config;

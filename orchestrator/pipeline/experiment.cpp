@@ -49,11 +49,12 @@ StageResult screen(Context& ctx, const sources::Hypothesis& h, ExperimentRecord&
 Outcome run_stages(Context& ctx, const sources::Hypothesis& h, ExperimentRecord& record, bool& applied) {
   const int id = record.run.id;
   ctx.stage(id, h.title, "screen");
+  save_patch(ctx, h, record);
   if (StageResult end = screen(ctx, h, record)) return *end;
   ctx.stage(id, h.title, "apply");
   ctx.session.sandbox().clear_tmp(1);  // each candidate starts with an empty private /tmp
   applied = true;
-  if (StageResult end = apply(ctx, h, record)) return *end;
+  if (StageResult end = apply(ctx, h)) return *end;
   ctx.faults.point("apply");
   if (StageResult end = build(ctx, record)) return *end;
   if (StageResult end = gates(ctx, record)) return *end;

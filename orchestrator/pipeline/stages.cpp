@@ -44,11 +44,15 @@ void ensure_base_built(Context& ctx) {
   ws.trust_base(ctx.cfg().protected_paths);
 }
 
-StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
+void save_patch(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
+  if (h.patch.empty()) return;  // nothing read (an oversized file) or nothing proposed
   const session::Paths& paths = ctx.session.paths();
   fs::path saved = paths.patches / fmt::format("{:04d}.patch", record.run.id);
   util::write_file_atomic(saved, h.patch, false);  // re-creatable from its source
   record.patch_file = saved.lexically_relative(paths.root).generic_string();
+}
+
+StageResult apply(Context& ctx, const sources::Hypothesis& h) {
   git::ApplyOutcome ap = ctx.workspace().apply(h.patch);
   if (!ap.ok) return Outcome{Status::apply_failed, "patch does not apply: " + ap.error};
   return std::nullopt;

@@ -18,9 +18,12 @@ exec::CommandResult build_side(Context& ctx, int side, int experiment, const std
 // build fails (the loop cannot measure anything), ar::Interrupted when stopped.
 void ensure_base_built(Context& ctx);
 
-// Saves the diff under .autoresearch/patches (kept or not, every diff stays retrievable) and
-// applies it to the candidate's files and index.
-StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
+// Saves the diff under .autoresearch/patches before it is screened (whatever becomes of it, every
+// diff that was read stays retrievable: `autoresearch show N --diff`); sets record.patch_file.
+void save_patch(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
+
+// Applies the diff to the candidate's files and index.
+StageResult apply(Context& ctx, const sources::Hypothesis& h);
 
 StageResult build(Context& ctx, journal::ExperimentRecord& record);
 

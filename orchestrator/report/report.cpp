@@ -1,5 +1,6 @@
 #include "report/report.hpp"
 
+
 #include "util/files.hpp"
 
 #include <algorithm>
@@ -15,6 +16,27 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
+
+// One line for the methodology: "<CPU> (2 cores), 23.4 GiB, Linux 6.1.0 x86_64; gcc ...; load 0.52
+// 0.40 0.33 at start" (session/environment.hpp writes what it reads).
+std::string describe_environment(const nlohmann::json& env) {
+  if (!env.is_object() || env.empty()) return "";
+  std::string out = env.value("cpu", "unknown CPU");
+  if (env.contains("cores")) out += fmt::format(" ({} cores)", env["cores"].get<long>());
+  if (env.contains("memory_kb")) out += fmt::format(", {:.1f} GiB", env["memory_kb"].get<double>() / (1024.0 * 1024.0));
+  if (env.contains("kernel")) out += ", " + env["kernel"].get<std::string>();
+  std::string compilers;
+  if (env.contains("compilers") && env["compilers"].is_object()) {
+    for (const auto& [tool, v] : env["compilers"].items()) compilers += (compilers.empty() ? "" : "; ") + v.get<std::string>();
+  }
+  if (!compilers.empty()) out += "; " + compilers;
+  if (env.contains("load_average") && env["load_average"].size() == 3) {
+    const nlohmann::json& l = env["load_average"];
+    out += fmt::format("; load {:.2f} {:.2f} {:.2f} at start", l[0].get<double>(), l[1].get<double>(), l[2].get<double>());
+  }
+  return out;
+}
+
 
 using util::pct;
 
@@ -404,6 +426,10 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
 
   const decide::Rule& rule = cfg.decision;
   out += "## Methodology\n\n";
+  if (view.header && view.header->contains("environment")) {
+    std::string machine = describe_environment((*view.header)["environment"]);
+    if (!machine.empty()) out += "- Machine (as this journal segment started): " + machine + ".\n";
+  }
   if (view.last_calibration) {
     const json& c = *view.last_calibration;
     std::string noise;

@@ -1,6 +1,7 @@
 #include "session/session.hpp"
 
 #include "ideas/ideas.hpp"
+#include "session/environment.hpp"
 #include "proc/subprocess.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -162,6 +163,7 @@ void Session::write_header(const std::string& start_commit) {
                {"tool_version", AUTORESEARCH_VERSION},
                {"start_commit", start_commit},
                {"sandbox", sandbox_json()},
+               {"environment", capture_environment()},
                {"config", m_cfg_json}});
 }
 

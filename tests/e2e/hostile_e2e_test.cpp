@@ -2,11 +2,13 @@
 // through the built binary on real temporary repositories.
 //
 // A hostile patch must be `rejected` with a reason that names the problem before anything is
-// written: no saved patch, no log, the candidate worktree clean, nothing created outside it.
+// written but the saved copy of the patch (inert, under .autoresearch/patches/, for `show`): no
+// log, the candidate worktree clean, nothing created outside it.
 // A tampering benchmark or gate must end `rejected` with a "tampering:" reason naming the file,
 // with both worktrees back at the best commit.
 
 #include "e2e/robust_support.hpp"
+#include "util/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -254,8 +256,12 @@ TEST_P(HostilePatchE2E, IsRejectedBeforeAnythingIsWritten) {
   for (const std::string& want : c.reasons) named = named || reason.find(want) != std::string::npos;
   EXPECT_TRUE(named) << "reason: " << reason << "\nexpected one of: " << ::testing::PrintToString(c.reasons);
 
-  // Nothing was written: the patch was not saved, no command ran, no file appeared anywhere.
-  EXPECT_FALSE(r.contains("patch_file")) << r.dump(2);
+  // Nothing was written but the saved copy of the patch: no command ran, no file appeared anywhere.
+  // The saved copy is the diff that was screened (one never read is not saved).
+  if (!r.value("diff_sha256", "").empty()) {
+    ASSERT_TRUE(r.contains("patch_file")) << r.dump(2);
+    EXPECT_EQ(util::sha256_hex(read_text(repo.root / r["patch_file"].get<std::string>())), r["diff_sha256"]);
+  }
   EXPECT_FALSE(fs::exists(repo.root / ".autoresearch/logs/0001.log"));
   EXPECT_TRUE(r["gates"].empty()) << r.dump(2);
   for (const std::string& rel : c.must_not_exist) EXPECT_FALSE(present(tmp / rel)) << rel;
