@@ -41,7 +41,8 @@ class SymlinkE2E : public ::testing::Test {
       return json::object();
     }
     EXPECT_EQ(r[0]["status"], "rejected") << r[0].dump(2);
-    EXPECT_FALSE(r[0].contains("patch_file")) << "nothing is written for a refused patch";
+    // Nothing is written for a refused patch but its inert copy, kept for `show`.
+    EXPECT_EQ(r[0].value("patch_file", ".autoresearch/patches/").rfind(".autoresearch/patches/", 0), 0u) << r[0].dump(2);
     EXPECT_EQ(git(repo.root, "rev-parse autoresearch/e2e"), start);
     EXPECT_EQ(git(repo.root / ".autoresearch/wt/cand", "status --porcelain --untracked-files=all"), "");
     return r[0];
