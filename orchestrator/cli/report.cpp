@@ -4,6 +4,7 @@
 #include "git/git.hpp"
 #include "journal/journal.hpp"
 #include "session/paths.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #include "util/error.hpp"
 
@@ -22,13 +23,15 @@ int run_report(const ReportOptions& options) {
                                                  paths.state_dir / journal::k_index_file, journal::Keep::summaries);
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
   report::write_report(view, cfg, paths.reports);
-  fmt::print("wrote {} and {}\n", (paths.reports / "report.md").string(), (paths.reports / "dead-ends.md").string());
+  report::write_html(view, cfg, paths.reports);
+  fmt::print("wrote {}, {} and {}\n", (paths.reports / "report.md").string(), (paths.reports / "report.html").string(),
+             (paths.reports / "dead-ends.md").string());
   return k_exit_ok;
 }
 
 void setup_report(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<ReportOptions>();
-  CLI::App* sub = app.add_subcommand("report", "Write reports/report.md and reports/dead-ends.md from results.jsonl");
+  CLI::App* sub = app.add_subcommand("report", "Write reports/report.md, report.html and dead-ends.md from results.jsonl");
   sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
   sub->callback([opt, &exit_code]() { exit_code = run_report(*opt); });
 }
