@@ -37,6 +37,7 @@ void setup_status(CLI::App& app, int& exit_code);
 
 struct ReportOptions {
   std::filesystem::path config = k_default_config;
+  bool json = false;  // print the data behind the report instead of writing the files
 };
 int run_report(const ReportOptions& options);
 void setup_report(CLI::App& app, int& exit_code);
@@ -56,6 +57,7 @@ struct MeasureOptions {
   std::filesystem::path config = k_default_config;
   bool verify = false;
   int pairs = 0;
+  bool json = false;  // verify: print the verify record as JSON on stdout
 };
 int run_measure(const MeasureOptions& options);
 void setup_calibrate(CLI::App& app, int& exit_code);

@@ -2,10 +2,16 @@
 
 #include "app/app.hpp"
 #include "app/console_progress.hpp"
+#include "config/config.hpp"
+#include "git/git.hpp"
+#include "journal/journal.hpp"
+#include "session/paths.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
 #include <memory>
+
+#include <fmt/format.h>
 
 namespace ar::cli {
 
@@ -18,6 +24,16 @@ int run_measure(const MeasureOptions& options) {
   ro.pairs = options.pairs;
   app::Summary summary = app::run(ro, progress);
   progress.note(summary.stop_reason);
+  if (options.json) {
+    // The record verify just appended: the journal's last verify line of this session.
+    config::Config cfg = config::load(options.config);
+    git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
+    session::Paths paths = session::Paths::make(cfg, repo.workdir());
+    std::vector<std::string> warnings;
+    journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
+                                                   paths.state_dir / journal::k_index_file, journal::Keep::summaries);
+    fmt::print("{}\n", view.last_verify ? view.last_verify->dump(2) : std::string("null"));
+  }
   return k_exit_ok;
 }
 
@@ -36,6 +52,7 @@ void setup_verify(CLI::App& app, int& exit_code) {
       "verify", "Re-measure the best commit against the session's start commit: the cumulative gain with its CI");
   sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
   sub->add_option("--pairs", opt->pairs, "Pairs to run (default: verify.pairs, else twice decision.max_pairs)");
+  sub->add_flag("--json", opt->json, "Print the verify record as JSON on stdout (progress stays on stderr)");
   sub->callback([opt, &exit_code]() { exit_code = run_measure(*opt); });
 }
 

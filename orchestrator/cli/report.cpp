@@ -22,6 +22,10 @@ int run_report(const ReportOptions& options) {
   journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
                                                  paths.state_dir / journal::k_index_file, journal::Keep::summaries);
   for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+  if (options.json) {
+    fmt::print("{}\n", report::report_json(view, cfg).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return k_exit_ok;
+  }
   report::write_report(view, cfg, paths.reports);
   report::write_html(view, cfg, paths.reports);
   fmt::print("wrote {}, {} and {}\n", (paths.reports / "report.md").string(), (paths.reports / "report.html").string(),
@@ -33,6 +37,7 @@ void setup_report(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<ReportOptions>();
   CLI::App* sub = app.add_subcommand("report", "Write reports/report.md, report.html and dead-ends.md from results.jsonl");
   sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
+  sub->add_flag("--json", opt->json, "Print the data behind the report as JSON instead of writing the files");
   sub->callback([opt, &exit_code]() { exit_code = run_report(*opt); });
 }
 

@@ -100,6 +100,50 @@ Headline headline(const journal::SessionView& view) {
   return h;
 }
 
+json report_json(const journal::SessionView& view, const config::Config& cfg) {
+  const Headline h = headline(view);
+  json metric = {{"name", cfg.metric.name}, {"unit", cfg.metric.unit}, {"direction", decide::to_string(cfg.metric.direction)}};
+  if (h.measured) {
+    metric["baseline"] = h.baseline;
+    metric["best"] = h.best;
+    metric["change"] = h.best / h.baseline - 1.0;
+    metric["baseline_experiment"] = h.baseline_experiment;
+    metric["best_experiment"] = h.best_experiment;
+  }
+  json experiments = json::array();
+  json inconclusive = json::array();
+  for (const Summary& r : view.experiments) {
+    json e = {{"id", r.id},         {"status", r.status}, {"reason", r.reason},     {"title", r.title},
+              {"mechanism", r.mechanism}, {"idea", r.idea}, {"source", r.source_kind}, {"pairs", r.pairs},
+              {"files", r.files}};
+    if (r.has_metric) {
+      e["effect"] = r.effect;
+      e["ci_low"] = r.ci_low;
+      e["ci_high"] = r.ci_high;
+      e["p"] = r.p;
+    }
+    if (!r.commit.empty()) e["commit"] = r.commit;
+    if (r.has_sweep) e["sweep"] = {{"name", r.sweep}, {"value", r.sweep_value}};
+    if (r.status == "inconclusive") inconclusive.push_back(r.id);
+    experiments.push_back(std::move(e));
+  }
+  json kept = json::array();
+  for (std::size_t i : view.kept) kept.push_back(view.experiments[i].id);
+  json dead = json::array();
+  for (std::size_t i : view.dead_ends) dead.push_back(view.experiments[i].id);
+  json out = {{"session", view.session}, {"metric", metric},   {"experiments", experiments}, {"kept", kept},
+              {"dead_ends", dead},       {"inconclusive", inconclusive}, {"counts", view.counts}};
+  if (view.header) {
+    out["start_commit"] = view.start_commit;
+    for (const char* key : {"environment", "sandbox"}) {
+      if (view.header->contains(key)) out[key] = (*view.header)[key];
+    }
+  }
+  if (view.last_calibration) out["calibration"] = *view.last_calibration;
+  if (view.last_verify) out["verify"] = *view.last_verify;
+  return out;
+}
+
 namespace {
 
 // Dead ends are grouped by what they tried: the idea they tested, the swept knob, or nothing named.

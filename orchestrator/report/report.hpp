@@ -22,6 +22,11 @@ void write_dead_ends(const journal::SessionView& view, const config::Config& cfg
 std::string render_report(const journal::SessionView& view, const config::Config& cfg);
 void write_report(const journal::SessionView& view, const config::Config& cfg, const std::filesystem::path& dir);
 
+// The data behind the report, for `report --json`: the session, the metric and its headline, the
+// machine and sandbox of the last segment, every experiment's summary, and the ids kept, dead and
+// inconclusive.
+nlohmann::json report_json(const journal::SessionView& view, const config::Config& cfg);
+
 // Baseline and best of the primary metric as the journal records them. O(1): from the view's
 // running aggregates.
 struct Headline {

@@ -1,5 +1,5 @@
-// `autoresearch show N` (issue 13, item 4) and the machine in the journal header and the report
-// (item 3), through the built binary on a real repository.
+// `autoresearch show N` (issue 13, item 4), `--json` on report and verify (item 5), and the machine
+// in the journal header and the report (item 3), through the built binary on a real repository.
 
 #include "e2e/robust_support.hpp"
 
@@ -9,6 +9,12 @@ namespace ar::test {
 namespace {
 
 using nlohmann::json;
+
+// The JSON document that ends `output` (the test's shell joins stderr's progress lines to it).
+json json_at_end(const std::string& output) {
+  std::size_t at = output.rfind("\n{\n");
+  return json::parse(output.rfind("{\n", 0) == 0 ? output : output.substr(at == std::string::npos ? 0 : at + 1));
+}
 
 TEST(ShowE2E, EveryExperimentShowsItsVerdictDiffAndLogRejectedOnesIncluded) {
   TempDir tmp("autoresearch-show");
@@ -67,6 +73,22 @@ TEST(ShowE2E, EveryExperimentShowsItsVerdictDiffAndLogRejectedOnesIncluded) {
   std::string line = report.substr(machine, report.find('\n', machine) - machine);
   EXPECT_NE(line.find(std::to_string(env["cores"].get<int>()) + " cores"), std::string::npos) << line;
   EXPECT_NE(line.find("load "), std::string::npos) << line;
+
+  // The data behind the report, and verify's record, as JSON on stdout (progress on stderr).
+  CliResult data = run_cli(repo.root, "report --json");
+  ASSERT_EQ(data.exit_code, 0) << data.output;
+  json r = json_at_end(data.output);
+  EXPECT_EQ(r["kept"], json::array({1}));
+  EXPECT_EQ(r["experiments"].size(), 2u);
+  EXPECT_EQ(r["experiments"][1]["status"], "rejected");
+  EXPECT_LT(r["metric"]["change"].get<double>(), -0.1) << r["metric"].dump();
+  EXPECT_EQ(r["environment"]["cores"], env["cores"]);
+  CliResult verify = run_cli(repo.root, "verify --pairs 3 --json");
+  ASSERT_EQ(verify.exit_code, 0) << verify.output;
+  json v = json_at_end(verify.output);
+  EXPECT_EQ(v["type"], "verify");
+  EXPECT_EQ(v["pairs"], 3);
+  EXPECT_LT(v["metric"]["effect"].get<double>(), -0.1) << v.dump(2);
 }
 
 }  // namespace
