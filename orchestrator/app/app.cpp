@@ -26,6 +26,8 @@ Summary run(const Options& options, session::Progress& progress, const ExecutorF
       return calibrate_command(ctx);
     case Mode::verify:
       return verify_command(ctx, options.pairs);
+    case Mode::finalize:
+      return finalize_command(ctx, options.dry_run);
     case Mode::run:
       break;
   }

@@ -19,6 +19,7 @@ enum class Mode {
   dry_run,    // check config, build, gates and benchmark; record nothing
   calibrate,  // the A/A run: noise of every metric, smallest detectable effect
   verify,     // re-measure the best commit against the start commit
+  finalize,   // the kept commits as independent review branches (`dry_run`: the plan only)
 };
 
 struct Options {
@@ -26,6 +27,7 @@ struct Options {
   Mode mode = Mode::run;
   bool once = false;       // stop after one experiment
   int pairs = 0;           // verify: pairs (0: config)
+  bool dry_run = false;    // finalize: print the plan, create nothing
   util::FaultPlan faults;  // tests only (the hidden --fault option)
 };
 

@@ -11,6 +11,7 @@ Summary run_loop(pipeline::Context& ctx, bool once);
 Summary dry_run(pipeline::Context& ctx);
 Summary calibrate_command(pipeline::Context& ctx);
 Summary verify_command(pipeline::Context& ctx, int pairs);
+Summary finalize_command(pipeline::Context& ctx, bool dry_run);
 
 // The A/A run (see decide/schedule.hpp): records a calibration line; with `refuse_broken`, throws
 // ar::Error when the harness tells two copies of one commit apart. Returns whether it is broken.

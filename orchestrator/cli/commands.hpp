@@ -52,6 +52,13 @@ struct ShowOptions {
 int run_show(const ShowOptions& options);
 void setup_show(CLI::App& app, int& exit_code);
 
+struct FinalizeOptions {
+  std::filesystem::path config = k_default_config;
+  bool dry_run = false;
+};
+int run_finalize(const FinalizeOptions& options);
+void setup_finalize(CLI::App& app, int& exit_code);
+
 // calibrate and verify: measurements outside the experiment loop.
 struct MeasureOptions {
   std::filesystem::path config = k_default_config;

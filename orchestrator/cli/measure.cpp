@@ -37,6 +37,27 @@ int run_measure(const MeasureOptions& options) {
   return k_exit_ok;
 }
 
+int run_finalize(const FinalizeOptions& options) {
+  install_interrupt_handlers(false);
+  app::ConsoleProgress progress;
+  app::Options ro;
+  ro.config_path = options.config;
+  ro.mode = app::Mode::finalize;
+  ro.dry_run = options.dry_run;
+  app::Summary summary = app::run(ro, progress);
+  progress.note(summary.stop_reason);
+  return k_exit_ok;
+}
+
+void setup_finalize(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<FinalizeOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "finalize", "Split the kept commits into independent review branches autoresearch-review/<session>/NN-<slug>");
+  sub->add_option("-c,--config", opt->config, "Config file")->capture_default_str();
+  sub->add_flag("--dry-run", opt->dry_run, "Print the plan; create nothing");
+  sub->callback([opt, &exit_code]() { exit_code = run_finalize(*opt); });
+}
+
 void setup_calibrate(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<MeasureOptions>();
   CLI::App* sub = app.add_subcommand(

@@ -197,4 +197,15 @@ bool tree_has_path(const Repository& repo, const git_oid& commit, const std::str
 // The diff from HEAD to the working tree (new files included), as git-format patch text.
 std::string diff_head_to_workdir(Worktree& wt);
 
+// ---- review branches (review.cpp): commits built from trees, no worktree involved --------------
+
+git_oid tree_id(const Repository& repo, const git_oid& commit);
+// A tree: `base`'s, with each of `paths` as `source` has it (removed where `source` has none).
+git_oid tree_with_paths(const Repository& repo, const git_oid& base, const git_oid& source,
+                        const std::vector<std::string>& paths);
+// A commit of `tree` on `parent`, signed as the repository's user (else as autoresearch); no ref moves.
+git_oid commit_tree_on(Repository& repo, const git_oid& parent, const git_oid& tree, const std::string& message);
+// The full names of the refs that start with `prefix` ("refs/heads/autoresearch-review/s/").
+std::vector<std::string> refs_under(const Repository& repo, const std::string& prefix);
+
 } // namespace ar::git

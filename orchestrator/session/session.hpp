@@ -38,6 +38,7 @@ class Session {
   const Paths& paths() const { return m_paths; }
   Progress& progress() { return m_progress; }
   journal::SessionView& view() { return m_view; }
+  git::Repository& repo() { return m_repo; }
   const journal::SessionView& view() const { return m_view; }
   Workspace& workspace() { return *m_workspace; }
   StateFile& state() { return m_state; }
