@@ -25,13 +25,14 @@ std::string short_hex(const git_oid& oid) {
   return git::to_hex(oid).substr(0, 12);
 }
 
-// `pairs` base/candidate pairs (no early stop); throws ar::Error naming `what` when a run fails.
-pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, const std::string& what) {
+// `pairs` base/candidate pairs (no early stop) in balanced blocks ordered by `seed`; throws
+// ar::Error naming `what` when a run fails.
+pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, std::uint64_t seed, const std::string& what) {
   pipeline::Bench bench(ctx, 0, what);
   pipeline::Samples samples;
   int ran = 0;
   pipeline::StageResult end = bench.run_pairs(
-      pairs, [](int, const pipeline::Samples&) { return false; }, samples, ran);
+      pairs, seed, true, [](int, const pipeline::Samples&) { return false; }, samples, ran);
   if (end && end->status == journal::Status::interrupted) throw Interrupted(what + " interrupted");
   if (end) {
     throw Error(fmt::format("{}: {} ({}); see {}", what, end->reason, journal::to_string(end->status),
@@ -70,9 +71,10 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
   progress.note(fmt::format("calibrating: {} A/A pairs of the best commit {} against itself", cfg.calibration.pairs,
                             short_hex(ctx.workspace().best())));
   pipeline::ensure_base_built(ctx);
+  const std::uint64_t seed = pipeline::order_seed();
   pipeline::Samples samples = restoring(ctx, [&] {
     build_or_throw(ctx, 1, "calibration", "build (candidate)");
-    return collect_pairs(ctx, cfg.calibration.pairs, "calibration");
+    return collect_pairs(ctx, cfg.calibration.pairs, seed, "calibration");
   });
   json metrics = json::object();
   decide::Noise primary;
@@ -100,7 +102,9 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
                            {"at", util::utc_now_iso()},
                            {"commit", git::to_hex(ctx.workspace().best())},
                            {"pairs", cfg.calibration.pairs},
+                           {"seed", seed},
                            {"metric", cfg.metric.name},
+                           {"prior", {{"sd_pair", primary.prior.sd_pair}, {"df", primary.prior.df}}},
                            {"metrics", metrics},
                            {"detectable_effect", mde},
                            {"min_effect", cfg.decision.min_effect},
@@ -161,7 +165,8 @@ Summary verify_command(pipeline::Context& ctx, int pairs) {
     ctx.workspace().move_base(start);
     build_or_throw(ctx, 0, "verify", "build (start commit)");
     build_or_throw(ctx, 1, "verify", "build (best commit)");
-    pipeline::Samples samples = collect_pairs(ctx, pairs, "verify");
+    const std::uint64_t seed = pipeline::order_seed();
+    pipeline::Samples samples = collect_pairs(ctx, pairs, seed, "verify");
     decide::Paired prim{samples[0][cfg.metric.name], samples[1][cfg.metric.name]};
     decide::Effect e = decide::estimate(prim, cfg.metric.direction);
     json others = json::object();
@@ -177,6 +182,7 @@ Summary verify_command(pipeline::Context& ctx, int pairs) {
                  {"start_commit", s.view().start_commit},
                  {"best_commit", git::to_hex(best)},
                  {"pairs", pairs},
+                 {"seed", seed},
                  {"metric",
                   {{"name", cfg.metric.name},
                    {"unit", cfg.metric.unit},

@@ -23,6 +23,8 @@ struct Benchmark {
   std::string command;                         // required
   Duration timeout = std::chrono::minutes(10);
   int warmup = 1;                              // unrecorded runs per side before the pairs
+  Duration pause = std::chrono::seconds(3);    // before a confirmation block: longer than an
+                                               // interference streak, so the blocks are apart
 };
 
 struct Build {
@@ -99,7 +101,7 @@ struct Limits {
 
 // The A/A run (base against itself) that measures the session's noise.
 struct Calibration {
-  int pairs = 8;           // base/base pairs
+  int pairs = 16;          // base/base pairs (8 balanced blocks: the prior has 7 df)
   bool on_start = true;    // calibrate once when a session starts
 };
 

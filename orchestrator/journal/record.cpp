@@ -106,6 +106,18 @@ json measurement_fields(const Measurement& m, json& record) {
                     {"ci_low", g.effect.ci_low}, {"ci_high", g.effect.ci_high}, {"p_worse", g.effect.p_worse}};
   }
   record["pairs"] = m.pairs;
+  json blocks = json::array();
+  for (const BlockInfo& b : m.blocks) {
+    blocks.push_back({{"name", b.name},
+                      {"pairs", b.pairs},
+                      {"seed", b.seed},
+                      {"effect", b.effect.effect},
+                      {"ci_low", b.effect.ci_low},
+                      {"ci_high", b.effect.ci_high},
+                      {"p", b.effect.p}});
+  }
+  record["blocks"] = blocks;
+  if (m.prior_sd_pair > 0) record["noise_prior"] = {{"sd_pair", m.prior_sd_pair}, {"df", m.prior_df}};
   record["metrics"] = others;
   record["guards"] = guards;
   if (!m.confirms.empty()) {

@@ -3,6 +3,7 @@
 #include "decide/schedule.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,12 @@ const char* who(int side) {
   return side == 0 ? "base (best commit)" : "candidate";
 }
 }  // namespace
+
+std::uint64_t order_seed() {
+  std::random_device rd;
+  const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return seed & ((std::uint64_t{1} << 53) - 1);
+}
 
 StageResult Bench::tampered(int side, const std::string& label, const std::optional<std::string>& path) {
   if (!path) return std::nullopt;
@@ -79,24 +86,26 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   return r.metrics;
 }
 
-StageResult Bench::run_pairs(int max_pairs, const std::function<bool(int, const Samples&)>& decided, Samples& samples,
-                             int& pairs) {
+StageResult Bench::run_pairs(int max_pairs, std::uint64_t seed, bool warmup,
+                             const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs) {
   const config::Config& cfg = m_ctx.cfg();
   session::Workspace& ws = m_ctx.workspace();
   for (int side = 0; side < 2; ++side) ws.snapshot(side, cfg.protected_paths);
-  for (int w = 0; w < cfg.benchmark.warmup; ++w) {
+  for (int w = 0; warmup && w < cfg.benchmark.warmup; ++w) {
     m_ctx.stage(m_id, m_title, fmt::format("warmup {}/{}", w + 1, cfg.benchmark.warmup));
     for (int side = 0; side < 2; ++side) {
       auto got = run_once(side, fmt::format("warmup {} {}", w + 1, side_name(side)));
       if (auto* end = std::get_if<Outcome>(&got)) return *end;
     }
   }
+  // The state file learns the block once; the pairs themselves write nothing (see the header).
+  m_ctx.stage(m_id, m_title, warmup ? "measure" : "confirmation block");
   pairs = 0;
   for (int k = 1; k <= max_pairs; ++k) {
-    m_ctx.stage(m_id, m_title, fmt::format("pair {}/{}", k, max_pairs));
+    m_ctx.session.progress().stage(m_id, m_title, fmt::format("pair {}/{}", k, max_pairs));
     std::map<std::string, double> got[2];
     bool first = true;
-    for (int side : decide::pair_order(k)) {
+    for (int side : decide::pair_order(seed, k)) {
       auto r = run_once(side, fmt::format("pair {} {}", k, side_name(side)));
       if (auto* end = std::get_if<Outcome>(&r)) return *end;
       got[side] = std::move(std::get<0>(r));
