@@ -117,6 +117,12 @@ json measurement_fields(const Measurement& m, json& record) {
                       {"p", b.effect.p}});
   }
   record["blocks"] = blocks;
+  // Compact rows, one per run: [block, pair, side, exit, wall s, cpu s, cpu].
+  json runs = json::array();
+  for (const RunInfo& r : m.runs) {
+    runs.push_back(json::array({r.block == "confirmation" ? 2 : 1, r.pair, r.side, r.exit, r.wall, r.cpu_seconds, r.cpu}));
+  }
+  record["runs"] = runs;
   if (m.prior_sd_pair > 0) record["noise_prior"] = {{"sd_pair", m.prior_sd_pair}, {"df", m.prior_df}};
   record["metrics"] = others;
   record["guards"] = guards;

@@ -75,6 +75,16 @@ struct DecisionInfo {
   std::vector<int> looks;
 };
 
+struct RunInfo {  // one benchmark run of a measured pair
+  std::string block;        // "first" or "confirmation"
+  int pair = 0;             // within its block, from 1
+  int side = 0;             // 0 base, 1 candidate
+  int exit = -1;
+  double wall = 0;          // seconds
+  double cpu_seconds = -1;  // user + system of the run and what it waited for; -1: unknown
+  int cpu = -1;             // the CPU its process last ran on; -1: unknown
+};
+
 struct BlockInfo {  // one block of pairs: the first, and the confirmation block after a pass
   std::string name;
   int pairs = 0;
@@ -85,6 +95,7 @@ struct BlockInfo {  // one block of pairs: the first, and the confirmation block
 struct Measurement {  // present once the pairs ran to a decision
   int pairs = 0;        // both blocks
   std::vector<BlockInfo> blocks;
+  std::vector<RunInfo> runs;  // every run of the pairs, in run order
   double prior_sd_pair = 0, prior_df = 0;  // the calibrated noise the decision used (0: none)
   double seconds = 0;
   PrimaryMetric primary;

@@ -41,6 +41,7 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   m_ctx.workspace().ran_command(side);
   exec::CommandResult r = m_ctx.executor.run(c);
   m_seconds += r.process.seconds;
+  m_last = journal::RunInfo{"", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu};
   if (r.interrupted()) return Outcome{Status::interrupted, ""};
   if (auto t = tampered(side, "the benchmark (" + label + ")", m_ctx.workspace().quick_check(side))) return *t;
   for (const auto& rej : r.rejected) {
@@ -86,7 +87,7 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   return r.metrics;
 }
 
-StageResult Bench::run_pairs(int max_pairs, std::uint64_t seed, bool warmup,
+StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint64_t seed, bool warmup,
                              const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs) {
   const config::Config& cfg = m_ctx.cfg();
   session::Workspace& ws = m_ctx.workspace();
@@ -109,6 +110,9 @@ StageResult Bench::run_pairs(int max_pairs, std::uint64_t seed, bool warmup,
       auto r = run_once(side, fmt::format("pair {} {}", k, side_name(side)));
       if (auto* end = std::get_if<Outcome>(&r)) return *end;
       got[side] = std::move(std::get<0>(r));
+      m_last.block = block;
+      m_last.pair = k;
+      m_runs.push_back(m_last);
       if (first) m_ctx.faults.point("pair");
       first = false;
     }

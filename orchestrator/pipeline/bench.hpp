@@ -35,7 +35,8 @@ class Bench {
   // checks the candidate worktree in full. `pairs` is the number of pairs that ran. Nothing
   // durable happens between the runs of a block (no state-file write, no fsync): the progress
   // line is the console's only.
-  StageResult run_pairs(int max_pairs, std::uint64_t seed, bool warmup,
+  // Every run of the pairs is kept in runs(), named by `block`.
+  StageResult run_pairs(const std::string& block, int max_pairs, std::uint64_t seed, bool warmup,
                         const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs);
 
   // The full check of the base worktree: due before anything is kept, and before a measurement
@@ -44,6 +45,7 @@ class Bench {
   StageResult check_base();
 
   const std::vector<std::string>& warnings() const { return m_warnings; }
+  const std::vector<journal::RunInfo>& runs() const { return m_runs; }  // the pairs' runs, in order
   const std::optional<std::string>& tail() const { return m_tail; }  // output of a failed run
   double seconds() const { return m_seconds; }
 
@@ -55,6 +57,8 @@ class Bench {
   std::vector<std::string> m_warnings;
   std::optional<std::string> m_tail;
   double m_seconds = 0;
+  journal::RunInfo m_last;  // how the last run_once went
+  std::vector<journal::RunInfo> m_runs;
 };
 
 }  // namespace ar::pipeline

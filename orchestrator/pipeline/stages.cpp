@@ -224,7 +224,7 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
                                confirm_samples, cfg.confirms, prior);
     return verdict.outcome != decide::Outcome::undecided;
   };
-  StageResult end = bench.run_pairs(rule.max_pairs, first_seed, true, decided, first, first_pairs);
+  StageResult end = bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs);
   std::vector<journal::BlockInfo> blocks{{"first", first_pairs, first_seed, effect_of(verdict.primary)}};
 
   // A pass is measured again: after a pause, in a fresh block with a fresh order.
@@ -246,7 +246,8 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
       planned = verdict.confirmation_pairs;
       return false;
     };
-    if (!end) end = bench.run_pairs(rule.confirmation_pairs, second_seed, false, agreed, second, second_pairs);
+    if (!end) end = bench.run_pairs("confirmation", rule.confirmation_pairs, second_seed, false, agreed, second,
+                                     second_pairs);
     blocks.push_back({"confirmation", second_pairs, second_seed, effect_of(verdict.primary)});
   }
   if (!end && verdict.outcome == decide::Outcome::keep) end = bench.check_base();
@@ -255,6 +256,7 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
   if (end) return end;
   record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
   record.measurement->blocks = std::move(blocks);
+  record.measurement->runs = bench.runs();
   record.measurement->prior_sd_pair = prior.sd_pair;
   record.measurement->prior_df = prior.df;
   return std::nullopt;

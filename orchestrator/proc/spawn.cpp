@@ -9,11 +9,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -161,10 +165,41 @@ bool ChildGuard::has_ended() const {
   }
 }
 
+namespace {
+
+// Field 39 (processor) of /proc/<pid>/stat: the CPU the process last ran on. The fields after
+// the command name, which may hold spaces and parentheses, start after the last ')'.
+int last_cpu_of(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return -1;
+  char buf[1024];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  int field = 2;
+  for (; *p != '\0'; ++p) {
+    if (*p != ' ') continue;
+    if (++field == 39) return std::atoi(p + 1);
+  }
+  return -1;
+}
+
+}  // namespace
+
 void ChildGuard::reap() {
+  if (has_ended()) m_last_cpu = last_cpu_of(m_pid);
+  struct rusage usage{};
   for (;;) {
-    pid_t got = ::waitpid(m_pid, &m_status, 0);
-    if (got == m_pid) break;
+    pid_t got = ::wait4(m_pid, &m_status, 0, &usage);
+    if (got == m_pid) {
+      m_cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+      break;
+    }
     if (got < 0 && errno != EINTR) break;
   }
   m_reaped = true;

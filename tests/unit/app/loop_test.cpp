@@ -186,6 +186,15 @@ TEST_F(LoopTest, KeepsAFasterChangeAndDiscardsASlowerOne) {
     }
   }
   EXPECT_EQ(total, pairs);
+  // One row per run: [block, pair, side, exit, wall, cpu s, cpu], the sides as they ran.
+  ASSERT_EQ(r[0]["runs"].size(), static_cast<size_t>(2 * pairs));
+  for (size_t i = 0; i < bench.size(); ++i) {
+    const json& row = r[0]["runs"][i];
+    ASSERT_EQ(row.size(), 7u) << row.dump();
+    EXPECT_EQ(row[0], i < static_cast<size_t>(2 * r[0]["blocks"][0]["pairs"].get<int>()) ? 1 : 2) << i;
+    EXPECT_EQ(row[2], bench[i].side) << i;
+    EXPECT_EQ(row[3], 0) << i;
+  }
   EXPECT_EQ(r[0]["metric"]["base"].size(), static_cast<size_t>(pairs));
   // The gate ran in the candidate worktree before any benchmark run of the experiment.
   ASSERT_EQ(calls_of(1, Kind::gate).size(), 1u);

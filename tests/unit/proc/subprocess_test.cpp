@@ -93,6 +93,17 @@ TEST(SubprocessExit, ZeroIsOk) {
   EXPECT_LT(r.seconds, 5.0);
 }
 
+TEST(SubprocessUsage, CpuTimeAndTheCpuItRanOn) {
+  // A shell loop that burns about 0.2 s of CPU in a child it waits for: wait4's rusage counts it.
+  Result r = run(shell("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sh -c 'i=0; while [ $i -lt 100000 ]; "
+                       "do i=$((i+1)); done'"));
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_GT(r.cpu_seconds, 0.05);
+  EXPECT_LE(r.cpu_seconds, r.seconds * 2 + 0.05) << "at most the cores it had";
+  EXPECT_GE(r.cpu, 0);
+  EXPECT_LT(r.cpu, 4096);
+}
+
 TEST(SubprocessExit, CodePropagates) {
   Result r = run(shell("exit 3"));
   EXPECT_EQ(r.ending, Ending::exited);
