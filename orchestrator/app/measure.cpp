@@ -6,6 +6,7 @@
 #include "metrics/metric_parser.hpp"
 #include "pipeline/bench.hpp"
 #include "pipeline/stages.hpp"
+#include "util/affinity.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
@@ -103,6 +104,7 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
                            {"commit", git::to_hex(ctx.workspace().best())},
                            {"pairs", cfg.calibration.pairs},
                            {"seed", seed},
+                           {"cpus", util::cpu_list_text(ctx.pinning.benchmark)},
                            {"metric", cfg.metric.name},
                            {"prior", {{"sd_pair", primary.prior.sd_pair}, {"df", primary.prior.df}}},
                            {"metrics", metrics},

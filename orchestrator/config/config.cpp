@@ -5,6 +5,8 @@
 
 #include "config/config.hpp"
 
+#include "util/affinity.hpp"
+
 #include "config/yaml_nodes.hpp"
 #include "util/error.hpp"
 
@@ -88,11 +90,18 @@ class UniqueNames {
 // ---- sections -------------------------------------------------------------------------------
 
 void read_benchmark(const Reader& r, const Section& top, Benchmark& out) {
-  const Section s = r.child(top, "benchmark", {"command", "timeout", "warmup", "pause"});
+  const Section s = r.child(top, "benchmark", {"command", "timeout", "warmup", "pause", "cpus"});
   out.command = r.required_string(s, "command");
   if (const Entry* e = s.find("timeout")) out.timeout = r.duration(*e, true);
   if (const Entry* e = s.find("warmup")) out.warmup = r.integer(*e, 0);
   if (const Entry* e = s.find("pause")) out.pause = r.duration(*e, false);
+  if (const Entry* e = s.find("cpus")) {
+    out.cpus = r.string(*e);
+    if (out.cpus != "auto" && out.cpus != "all" && !util::parse_cpu_list(out.cpus)) {
+      r.fail(e->line, fmt::format("{}: expected auto, all or a CPU list such as 2-3 or 0,2,4-5, got {}", e->key,
+                                  quote_value(out.cpus)));
+    }
+  }
 }
 
 void read_build(const Reader& r, const Section& top, Build& out) {

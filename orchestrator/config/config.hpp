@@ -25,6 +25,8 @@ struct Benchmark {
   int warmup = 1;                              // unrecorded runs per side before the pairs
   Duration pause = std::chrono::seconds(3);    // before a confirmation block: longer than an
                                                // interference streak, so the blocks are apart
+  std::string cpus = "auto";                   // auto, all, or a CPU list ("2-3"): where both
+                                               // sides of every pair run (util/affinity.hpp)
 };
 
 struct Build {

@@ -17,6 +17,7 @@ benchmark:
   timeout: 10m                 # a run that takes longer counts as a timeout
   warmup: 1                    # unrecorded runs per side before the measured pairs
   pause: 3s                    # wait before a confirmation block, so it is apart from the first
+  cpus: auto                   # where both sides run: auto (all but CPU 0 from 4 CPUs on), all, or e.g. 2-3
 
 build:
   command: ""                  # optional: run whenever a worktree's commit changes, before measuring

@@ -123,6 +123,7 @@ json measurement_fields(const Measurement& m, json& record) {
     runs.push_back(json::array({r.block == "confirmation" ? 2 : 1, r.pair, r.side, r.exit, r.wall, r.cpu_seconds, r.cpu}));
   }
   record["runs"] = runs;
+  record["cpus"] = {{"benchmark", m.cpus}, {"orchestrator", m.orchestrator_cpus}};
   if (m.prior_sd_pair > 0) record["noise_prior"] = {{"sd_pair", m.prior_sd_pair}, {"df", m.prior_df}};
   record["metrics"] = others;
   record["guards"] = guards;

@@ -96,6 +96,8 @@ struct Measurement {  // present once the pairs ran to a decision
   int pairs = 0;        // both blocks
   std::vector<BlockInfo> blocks;
   std::vector<RunInfo> runs;  // every run of the pairs, in run order
+  std::string cpus;              // where both sides ran ("1-3"); empty: not pinned
+  std::string orchestrator_cpus;  // where the loop waited meanwhile; empty: not moved
   double prior_sd_pair = 0, prior_df = 0;  // the calibrated noise the decision used (0: none)
   double seconds = 0;
   PrimaryMetric primary;

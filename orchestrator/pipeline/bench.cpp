@@ -20,6 +20,30 @@ const char* who(int side) {
 }
 }  // namespace
 
+namespace {
+
+// While pairs run, the orchestrator waits on the CPUs the benchmark does not use (when there are
+// any), so its own wake-ups do not land on a benchmark's CPU; afterwards it may run anywhere again.
+class OrchestratorPin {
+ public:
+  explicit OrchestratorPin(const util::Pinning& p) {
+    if (p.orchestrator.empty()) return;
+    m_before = util::allowed_cpus();
+    m_moved = !m_before.empty() && util::set_affinity(p.orchestrator);
+  }
+  ~OrchestratorPin() {
+    if (m_moved) (void)util::set_affinity(m_before);
+  }
+  OrchestratorPin(const OrchestratorPin&) = delete;
+  OrchestratorPin& operator=(const OrchestratorPin&) = delete;
+
+ private:
+  std::vector<int> m_before;
+  bool m_moved = false;
+};
+
+}  // namespace
+
 std::uint64_t order_seed() {
   std::random_device rd;
   const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
@@ -38,6 +62,7 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, cfg.benchmark.command,
                                        m_ctx.workspace().cwd(side), cfg.benchmark.timeout);
   c.scan_metrics = true;
+  c.cpus = m_ctx.pinning.benchmark;
   m_ctx.workspace().ran_command(side);
   exec::CommandResult r = m_ctx.executor.run(c);
   m_seconds += r.process.seconds;
@@ -101,6 +126,7 @@ StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint6
   }
   // The state file learns the block once; the pairs themselves write nothing (see the header).
   m_ctx.stage(m_id, m_title, warmup ? "measure" : "confirmation block");
+  const OrchestratorPin pin(m_ctx.pinning);
   pairs = 0;
   for (int k = 1; k <= max_pairs; ++k) {
     m_ctx.session.progress().stage(m_id, m_title, fmt::format("pair {}/{}", k, max_pairs));

@@ -257,6 +257,8 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
   record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
   record.measurement->blocks = std::move(blocks);
   record.measurement->runs = bench.runs();
+  record.measurement->cpus = util::cpu_list_text(ctx.pinning.benchmark);
+  record.measurement->orchestrator_cpus = util::cpu_list_text(ctx.pinning.orchestrator);
   record.measurement->prior_sd_pair = prior.sd_pair;
   record.measurement->prior_df = prior.df;
   return std::nullopt;

@@ -52,6 +52,12 @@ ChildPlan make_plan(const RunSpec& spec) {
   }
   plan.cwd = spec.cwd.string();
   plan.parent = ::getpid();
+  CPU_ZERO(&plan.cpus);
+  for (int cpu : spec.cpus) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) continue;
+    CPU_SET(cpu, &plan.cpus);
+    plan.pin = true;
+  }
   return plan;
 }
 
@@ -83,6 +89,9 @@ ChildPlan make_plan(const RunSpec& spec) {
   if (::dup2(stdin_fd, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 || ::dup2(out_fd, STDERR_FILENO) < 0)
     fail(k_stage_redirect);
   if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(k_stage_chdir);
+  // Both sides of a pair on the same CPUs (benchmark.cpus): what the child and its descendants
+  // inherit.
+  if (plan.pin && ::sched_setaffinity(0, sizeof plan.cpus, &plan.cpus) != 0) fail(k_stage_affinity);
   // The environment goes to exec, never into `environ`: the parent's memory is shared.
   char* const* envp = plan.envp.empty() ? environ : const_cast<char* const*>(plan.envp.data());
   if (plan.path_lookup)
@@ -132,6 +141,8 @@ std::string describe_start_failure(const ChildReport& report, const ChildPlan& p
       return "redirecting stdin/stdout: " + why;
     case k_stage_chdir:
       return fmt::format("cannot change to {}: {}", plan.cwd, why);
+    case k_stage_affinity:
+      return "setting the CPU affinity (benchmark.cpus): " + why;
     default:
       return fmt::format("{}: {}", plan.args.front(), why);
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
 #include <sys/types.h>
 
 namespace ar::proc::detail {
@@ -24,9 +25,11 @@ struct ChildPlan {
   std::string cwd;
   bool path_lookup = false;
   pid_t parent = 0;
+  bool pin = false;  // set the child's CPU affinity to `cpus`
+  cpu_set_t cpus{};
 };
 
-enum Stage : int { k_stage_setpgid = 1, k_stage_redirect = 2, k_stage_chdir = 3, k_stage_exec = 4 };
+enum Stage : int { k_stage_setpgid = 1, k_stage_redirect = 2, k_stage_chdir = 3, k_stage_exec = 4, k_stage_affinity = 5 };
 
 // Written by the child to the report pipe when a stage before exec fails.
 struct ChildReport {

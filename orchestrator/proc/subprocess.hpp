@@ -33,6 +33,7 @@ struct RunSpec {
   std::vector<std::string> argv;
   std::filesystem::path cwd;                             // empty: inherit
   std::vector<std::pair<std::string, std::string>> env;  // added to / overriding the environment
+  std::vector<int> cpus;  // the CPUs the child may run on (sched_setaffinity before exec); empty: ours
   std::chrono::milliseconds timeout{0};                  // 0: no deadline
   std::chrono::milliseconds kill_grace{std::chrono::seconds(5)};
   std::chrono::milliseconds interrupt_grace{std::chrono::seconds(2)};  // TERM to KILL when interrupted

@@ -7,6 +7,7 @@
 #include "git/git.hpp"
 #include "support/fake_executor.hpp"
 #include "support/temp_dir.hpp"
+#include "util/affinity.hpp"
 
 #include <gtest/gtest.h>
 
@@ -186,6 +187,10 @@ TEST_F(LoopTest, KeepsAFasterChangeAndDiscardsASlowerOne) {
     }
   }
   EXPECT_EQ(total, pairs);
+  // Both sides ran on the same CPUs, the set benchmark.cpus (auto) gives on this machine.
+  const util::Pinning pinning = util::plan_pinning("auto", util::allowed_cpus());
+  for (const Command& c : bench) EXPECT_EQ(c.cpus, pinning.benchmark);
+  EXPECT_EQ(r[0]["cpus"]["benchmark"], util::cpu_list_text(pinning.benchmark));
   // One row per run: [block, pair, side, exit, wall, cpu s, cpu], the sides as they ran.
   ASSERT_EQ(r[0]["runs"].size(), static_cast<size_t>(2 * pairs));
   for (size_t i = 0; i < bench.size(); ++i) {

@@ -269,6 +269,14 @@ TEST_F(ConfigDecision, ConfirmationBlock) {
   EXPECT_EQ(load_text("benchmark: {command: ./b, pause: 0s}\nmetric: {name: t}\n").benchmark.pause, 0s);
 }
 
+TEST_F(ConfigDecision, BenchmarkCpus) {
+  EXPECT_EQ(load_text(k_minimal).benchmark.cpus, "auto");
+  EXPECT_EQ(load_text("benchmark: {command: ./b, cpus: 2-3}\nmetric: {name: t}\n").benchmark.cpus, "2-3");
+  EXPECT_EQ(load_text("benchmark: {command: ./b, cpus: all}\nmetric: {name: t}\n").benchmark.cpus, "all");
+  EXPECT_EQ(error_for("benchmark:\n  command: ./b\n  cpus: 3-1\nmetric: {name: t}\n"),
+            at(3, "benchmark.cpus: expected auto, all or a CPU list such as 2-3 or 0,2,4-5, got \"3-1\""));
+}
+
 TEST_F(ConfigDecision, ScheduleErrors) {
   EXPECT_EQ(error_for(k_minimal + "decision:\n  max_pairs: 2\n"), at(6, "decision.max_pairs: must be at least 3, got 2"));
   EXPECT_EQ(error_for(k_minimal + "decision:\n  looks: [3, 5, 5, 12]\n"),
