@@ -66,7 +66,7 @@ auto restoring(pipeline::Context& ctx, F body) {
 
 }  // namespace
 
-bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
+bool calibrate(pipeline::Context& ctx, bool refuse_broken, const std::string& reason) {
   const config::Config& cfg = ctx.cfg();
   session::Progress& progress = ctx.session.progress();
   progress.note(fmt::format("calibrating: {} A/A pairs of the best commit {} against itself", cfg.calibration.pairs,
@@ -111,7 +111,11 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
                            {"detectable_effect", mde},
                            {"min_effect", cfg.decision.min_effect},
                            {"p_differ", primary.p_differ},
-                           {"broken", broken}});
+                           {"broken", broken},
+                           {"reason", reason},
+                           // What the loop does when the noise hides min_effect: no dead end can
+                           // be proven, so such experiments end inconclusive (underpowered).
+                           {"underpowered", mde > cfg.decision.min_effect}});
   for (const auto& [name, m] : metrics.items()) {
     if (!m.contains("cv")) continue;
     progress.note(
@@ -124,8 +128,8 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
   if (mde > cfg.decision.min_effect) {
     progress.note(
         fmt::format("warning: min_effect {:.2f}% is below what this benchmark can detect in {} pairs ({:.2f}%): "
-                    "expect inconclusive results for small changes; raise min_effect or max_pairs, or quieten "
-                    "the benchmark",
+                    "no experiment can become a dead end on that noise, so small changes end inconclusive "
+                    "(underpowered) and stay retryable; raise min_effect or max_pairs, or quieten the benchmark",
                     cfg.decision.min_effect * 100, cfg.decision.max_pairs, mde * 100));
   }
   if (broken && refuse_broken) {

@@ -351,9 +351,15 @@ void read_confirms(const Reader& r, const Entry& entry, std::vector<decide::Conf
 }
 
 void read_calibration(const Reader& r, const Section& top, Config& config) {
-  const Section c = r.child(top, "calibration", {"pairs", "on_start"});
+  const Section c = r.child(top, "calibration", {"pairs", "on_start", "level_change", "noise_band"});
   if (const Entry* e = c.find("pairs")) config.calibration.pairs = r.integer(*e, 2);
   if (const Entry* e = c.find("on_start")) config.calibration.on_start = r.boolean(*e);
+  if (const Entry* e = c.find("level_change")) config.calibration.level_change = r.percent(*e);
+  if (const Entry* e = c.find("noise_band")) {
+    config.calibration.noise_band = r.number(*e);
+    if (!(config.calibration.noise_band == 0 || config.calibration.noise_band > 1))
+      r.fail(e->line, fmt::format("{}: must be 0 (off) or above 1, got {}", e->key, e->value.Scalar()));
+  }
   const Section v = r.child(top, "verify", {"pairs"});
   if (const Entry* e = v.find("pairs")) {
     config.verify_pairs = r.integer(*e, 0);

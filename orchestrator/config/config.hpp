@@ -105,6 +105,8 @@ struct Limits {
 struct Calibration {
   int pairs = 16;          // base/base pairs (8 balanced blocks: the prior has 7 df)
   bool on_start = true;    // calibrate once when a session starts
+  double level_change = 0.20;  // calibrate again when the best's level moves by more (0: never)
+  double noise_band = 2;       // ... or the rolling noise leaves [cv / band, cv * band] (0: never)
 };
 
 struct Config {

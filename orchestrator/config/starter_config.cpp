@@ -88,6 +88,8 @@ limits:
 calibration:                   # the A/A run: the base measured against itself to learn the noise
   pairs: 16                    # base/base pairs (also `autoresearch calibrate`); the noise the rule pools
   on_start: true               # calibrate when a session starts; refuse to run a harness that fails it
+  level_change: 20%            # calibrate again when the best commit's level moves by more than this (0: never)
+  noise_band: 2                # ... or the rolling noise of the base side leaves calibrated x/ this (0: never)
 
 verify:
   pairs: 0                     # pairs for `autoresearch verify` (start commit vs best); 0: 2 x max_pairs

@@ -372,6 +372,33 @@ TEST_F(LoopTest, ProtectingAFileMidRunIsNotTakenForTampering) {
   EXPECT_EQ(r[1]["status"], "keep") << r[1].dump(2);
 }
 
+TEST_F(LoopTest, ABestThatMovedIsCalibratedAgainWithTheReasonRecorded) {
+  write_text(root / "autoresearch.config.yaml",
+             "session: fake\nbenchmark: {command: bench, warmup: 0, pause: 0s}\nmetric: {name: t, direction: lower}\n"
+             "calibration: {on_start: true, pairs: 4}\n");
+  git("add -A");
+  git("commit -q -m calibrated");
+  queue("01-twice-as-fast.patch", patch("Twice as fast", "speed.txt", "1.0", "0.5"));
+  queue("02-slower.patch", patch("Slower", "speed.txt", "0.5", "0.6"));
+  run();
+  std::vector<json> cal;
+  std::ifstream in(root / "results.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line);
+    if (j["type"] == "calibration") cal.push_back(j);
+  }
+  ASSERT_EQ(cal.size(), 2u) << "the start's, and one after the keep halved the level";
+  EXPECT_EQ(cal[0]["reason"], "");
+  EXPECT_NE(cal[1]["reason"].get<std::string>().find("level moved -"), std::string::npos) << cal[1].dump();
+  EXPECT_NE(cal[1]["reason"].get<std::string>().find("(more than 20%)"), std::string::npos) << cal[1].dump();
+  EXPECT_TRUE(cal[1].contains("prior"));
+  // The second experiment pooled the new calibration's noise.
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["status"], "keep") << r[0].dump();
+  EXPECT_DOUBLE_EQ(r[1]["noise_prior"]["sd_pair"].get<double>(), cal[1]["prior"]["sd_pair"].get<double>());
+}
+
 TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
   queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
   auto h = handlers();
