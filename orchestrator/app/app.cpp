@@ -3,6 +3,9 @@
 #include "app/commands.hpp"
 #include "exec/local_executor.hpp"
 #include "git/git.hpp"
+#include "util/error.hpp"
+
+#include <fmt/format.h>
 
 namespace ar::app {
 
@@ -18,7 +21,9 @@ Summary run(const Options& options, session::Progress& progress, const ExecutorF
   ExecutorSetup setup{session.config().session, session.token(), session.paths().logs, session.run_log(),
                       [&session] { return session.config().limits.max_log_mb; }, &session.sandbox()};
   std::unique_ptr<exec::Executor> executor = make_executor(setup, faults);
-  pipeline::Context ctx{session, *executor, faults};
+  pipeline::Context ctx{session, *executor, faults, util::plan_pinning(session.config().benchmark.cpus, util::allowed_cpus())};
+  if (!ctx.pinning.error.empty())
+    throw ConfigError(fmt::format("{}: benchmark.cpus: {}", options.config_path.string(), ctx.pinning.error));
   switch (options.mode) {
     case Mode::dry_run:
       return dry_run(ctx);

@@ -15,6 +15,7 @@ Summary finalize_command(pipeline::Context& ctx, bool dry_run);
 
 // The A/A run (see decide/schedule.hpp): records a calibration line; with `refuse_broken`, throws
 // ar::Error when the harness tells two copies of one commit apart. Returns whether it is broken.
-bool calibrate(pipeline::Context& ctx, bool refuse_broken);
+// `reason`: why it runs again mid-session (recorded), empty at a session's start.
+bool calibrate(pipeline::Context& ctx, bool refuse_broken, const std::string& reason = "");
 
 }  // namespace ar::app

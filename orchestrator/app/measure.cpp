@@ -6,6 +6,7 @@
 #include "metrics/metric_parser.hpp"
 #include "pipeline/bench.hpp"
 #include "pipeline/stages.hpp"
+#include "util/affinity.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/format.hpp"
@@ -25,13 +26,14 @@ std::string short_hex(const git_oid& oid) {
   return git::to_hex(oid).substr(0, 12);
 }
 
-// `pairs` base/candidate pairs (no early stop); throws ar::Error naming `what` when a run fails.
-pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, const std::string& what) {
+// `pairs` base/candidate pairs (no early stop) in balanced blocks ordered by `seed`; throws
+// ar::Error naming `what` when a run fails.
+pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, std::uint64_t seed, const std::string& what) {
   pipeline::Bench bench(ctx, 0, what);
   pipeline::Samples samples;
   int ran = 0;
   pipeline::StageResult end = bench.run_pairs(
-      pairs, [](int, const pipeline::Samples&) { return false; }, samples, ran);
+      what, pairs, seed, true, [](int, const pipeline::Samples&) { return false; }, samples, ran);
   if (end && end->status == journal::Status::interrupted) throw Interrupted(what + " interrupted");
   if (end) {
     throw Error(fmt::format("{}: {} ({}); see {}", what, end->reason, journal::to_string(end->status),
@@ -64,15 +66,16 @@ auto restoring(pipeline::Context& ctx, F body) {
 
 }  // namespace
 
-bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
+bool calibrate(pipeline::Context& ctx, bool refuse_broken, const std::string& reason) {
   const config::Config& cfg = ctx.cfg();
   session::Progress& progress = ctx.session.progress();
   progress.note(fmt::format("calibrating: {} A/A pairs of the best commit {} against itself", cfg.calibration.pairs,
                             short_hex(ctx.workspace().best())));
   pipeline::ensure_base_built(ctx);
+  const std::uint64_t seed = pipeline::order_seed();
   pipeline::Samples samples = restoring(ctx, [&] {
     build_or_throw(ctx, 1, "calibration", "build (candidate)");
-    return collect_pairs(ctx, cfg.calibration.pairs, "calibration");
+    return collect_pairs(ctx, cfg.calibration.pairs, seed, "calibration");
   });
   json metrics = json::object();
   decide::Noise primary;
@@ -100,12 +103,19 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
                            {"at", util::utc_now_iso()},
                            {"commit", git::to_hex(ctx.workspace().best())},
                            {"pairs", cfg.calibration.pairs},
+                           {"seed", seed},
+                           {"cpus", util::cpu_list_text(ctx.pinning.benchmark)},
                            {"metric", cfg.metric.name},
+                           {"prior", {{"sd_pair", primary.prior.sd_pair}, {"df", primary.prior.df}}},
                            {"metrics", metrics},
                            {"detectable_effect", mde},
                            {"min_effect", cfg.decision.min_effect},
                            {"p_differ", primary.p_differ},
-                           {"broken", broken}});
+                           {"broken", broken},
+                           {"reason", reason},
+                           // What the loop does when the noise hides min_effect: no dead end can
+                           // be proven, so such experiments end inconclusive (underpowered).
+                           {"underpowered", mde > cfg.decision.min_effect}});
   for (const auto& [name, m] : metrics.items()) {
     if (!m.contains("cv")) continue;
     progress.note(
@@ -118,8 +128,8 @@ bool calibrate(pipeline::Context& ctx, bool refuse_broken) {
   if (mde > cfg.decision.min_effect) {
     progress.note(
         fmt::format("warning: min_effect {:.2f}% is below what this benchmark can detect in {} pairs ({:.2f}%): "
-                    "expect inconclusive results for small changes; raise min_effect or max_pairs, or quieten "
-                    "the benchmark",
+                    "no experiment can become a dead end on that noise, so small changes end inconclusive "
+                    "(underpowered) and stay retryable; raise min_effect or max_pairs, or quieten the benchmark",
                     cfg.decision.min_effect * 100, cfg.decision.max_pairs, mde * 100));
   }
   if (broken && refuse_broken) {
@@ -161,7 +171,8 @@ Summary verify_command(pipeline::Context& ctx, int pairs) {
     ctx.workspace().move_base(start);
     build_or_throw(ctx, 0, "verify", "build (start commit)");
     build_or_throw(ctx, 1, "verify", "build (best commit)");
-    pipeline::Samples samples = collect_pairs(ctx, pairs, "verify");
+    const std::uint64_t seed = pipeline::order_seed();
+    pipeline::Samples samples = collect_pairs(ctx, pairs, seed, "verify");
     decide::Paired prim{samples[0][cfg.metric.name], samples[1][cfg.metric.name]};
     decide::Effect e = decide::estimate(prim, cfg.metric.direction);
     json others = json::object();
@@ -177,6 +188,7 @@ Summary verify_command(pipeline::Context& ctx, int pairs) {
                  {"start_commit", s.view().start_commit},
                  {"best_commit", git::to_hex(best)},
                  {"pairs", pairs},
+                 {"seed", seed},
                  {"metric",
                   {{"name", cfg.metric.name},
                    {"unit", cfg.metric.unit},

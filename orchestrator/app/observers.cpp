@@ -89,7 +89,8 @@ class IdeasObserver : public Observer {
                            r.run.mechanism.empty() ? "" : "; mechanism: " + r.run.mechanism);
         break;
       case Status::inconclusive:
-        mark = fmt::format("inconclusive in experiment {}: {}", n, effect);
+        // Not a dead end (underpowered, not confirmed, undecided): the idea stays open.
+        mark = fmt::format("inconclusive in experiment {}: {} ({}; may be retried)", n, effect, r.reason);
         break;
       default:
         mark = fmt::format("{} in experiment {}: {}", journal::to_string(r.status), n, r.reason);

@@ -2,6 +2,7 @@
 // reached or an interrupt arrives.
 
 #include "app/commands.hpp"
+#include "decide/noise_watch.hpp"
 #include "ideas/ideas.hpp"
 #include "pipeline/experiment.hpp"
 #include "pipeline/stages.hpp"
@@ -11,6 +12,8 @@
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/interrupt.hpp"
+
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -57,6 +60,19 @@ void recover_unfinished(pipeline::Context& ctx) {
   ctx.session.state().end();
 }
 
+// Points the noise watch at the session's last calibration (its primary metric's noise and level).
+void watch_calibration(session::Session& s, decide::NoiseWatch& noise) {
+  const auto& cal = s.view().last_calibration;
+  if (!cal || !cal->contains("metrics")) return;
+  const nlohmann::json& metrics = (*cal)["metrics"];
+  const std::string& name = s.config().metric.name;
+  if (!metrics.contains(name) || !metrics[name].contains("cv")) return;
+  std::vector<double> base = metrics[name].value("base", std::vector<double>());
+  if (base.empty()) return;
+  std::sort(base.begin(), base.end());
+  noise.calibrated(metrics[name]["cv"].get<double>(), base[base.size() / 2]);
+}
+
 }  // namespace
 
 Summary run_loop(pipeline::Context& ctx, bool once) {
@@ -66,6 +82,8 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
   // the same commit apart; a harness found broken is measured again on every start until it passes.
   const auto& last_cal = s.view().last_calibration;
   if (s.config().calibration.on_start && !(last_cal && !last_cal->value("broken", false))) calibrate(ctx, true);
+  decide::NoiseWatch noise;
+  watch_calibration(s, noise);
 
   std::vector<std::unique_ptr<Observer>> observers;
   observers.push_back(ideas_observer(s));
@@ -121,6 +139,22 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
       }
     }
     for (auto& o : observers) o->after(record);
+    // Noise tracked, not assumed: the best's side of every experiment feeds the rolling estimate;
+    // when it leaves the calibrated band, or the best's level moved, the noise is measured again.
+    // (After a keep the candidate's samples are the new best's.)
+    if (record.measurement) {
+      const journal::PrimaryMetric& m = record.measurement->primary;
+      noise.add(record.status == Status::keep ? m.candidate : m.base);
+    }
+    const config::Calibration& cal = s.config().calibration;
+    if (cal.on_start && record.status != Status::interrupted) {
+      if (auto why = noise.recalibration_reason(cal.level_change, cal.noise_band)) {
+        s.progress().note("calibrating again: " + *why);
+        // Recorded, not fatal: the harness passed at the session's start.
+        calibrate(ctx, false, *why);
+        watch_calibration(s, noise);
+      }
+    }
     const config::Limits& lim = s.config().limits;
     if (lim.plateau > 0 && st.since_keep >= lim.plateau && record.status != Status::interrupted) {
       if (lim.plateau_stop) {

@@ -5,6 +5,8 @@
 
 #include "config/config.hpp"
 
+#include "util/affinity.hpp"
+
 #include "config/yaml_nodes.hpp"
 #include "util/error.hpp"
 
@@ -88,10 +90,18 @@ class UniqueNames {
 // ---- sections -------------------------------------------------------------------------------
 
 void read_benchmark(const Reader& r, const Section& top, Benchmark& out) {
-  const Section s = r.child(top, "benchmark", {"command", "timeout", "warmup"});
+  const Section s = r.child(top, "benchmark", {"command", "timeout", "warmup", "pause", "cpus"});
   out.command = r.required_string(s, "command");
   if (const Entry* e = s.find("timeout")) out.timeout = r.duration(*e, true);
   if (const Entry* e = s.find("warmup")) out.warmup = r.integer(*e, 0);
+  if (const Entry* e = s.find("pause")) out.pause = r.duration(*e, false);
+  if (const Entry* e = s.find("cpus")) {
+    out.cpus = r.string(*e);
+    if (out.cpus != "auto" && out.cpus != "all" && !util::parse_cpu_list(out.cpus)) {
+      r.fail(e->line, fmt::format("{}: expected auto, all or a CPU list such as 2-3 or 0,2,4-5, got {}", e->key,
+                                  quote_value(out.cpus)));
+    }
+  }
 }
 
 void read_build(const Reader& r, const Section& top, Build& out) {
@@ -137,9 +147,17 @@ void read_gates(const Reader& r, const Entry& entry, std::vector<Gate>& out) {
   }
 }
 
+// A pair count rounded up to the end of its balanced block (decide::k_block_pairs): decisions
+// happen only there. Configs written for the old odd looks [3, 5, 7, 9, 12] keep working as
+// [4, 6, 8, 10, 12].
+int block_end(int pairs) {
+  return (pairs + decide::k_block_pairs - 1) / decide::k_block_pairs * decide::k_block_pairs;
+}
+
 void read_decision(const Reader& r, const Section& top, decide::Rule& out) {
-  const Section s =
-      r.child(top, "decision", {"method", "min_effect", "alpha", "max_pairs", "looks", "beta", "sprt_clip"});
+  const Section s = r.child(top, "decision",
+                            {"method", "min_effect", "alpha", "max_pairs", "looks", "confirmation_pairs",
+                             "confirmation_alpha", "beta", "sprt_clip"});
   if (const Entry* e = s.find("method")) {
     std::string text = r.string(*e);
     std::optional<decide::Method> m = decide::method_from_string(text);
@@ -156,50 +174,60 @@ void read_decision(const Reader& r, const Section& top, decide::Rule& out) {
     if (!(out.sprt_clip > 0)) r.fail(e->line, fmt::format("{}: must be positive, got {}", e->key, e->value.Scalar()));
   }
   if (const Entry* e = s.find("min_effect")) out.min_effect = r.percent(*e);
-  if (const Entry* e = s.find("alpha")) {
-    out.alpha = r.number(*e);
-    if (!(out.alpha > 0 && out.alpha <= 0.5)) {
+  for (const char* key : {"alpha", "confirmation_alpha"}) {
+    const Entry* e = s.find(key);
+    if (e == nullptr) continue;
+    const double value = r.number(*e);
+    if (!(value > 0 && value <= 0.5)) {
       r.fail(e->line, fmt::format("{}: must be in (0, 0.5], got {}", e->key, e->value.Scalar()));
     }
+    (std::string_view(key) == "alpha" ? out.alpha : out.confirmation_alpha) = value;
+  }
+  if (const Entry* e = s.find("confirmation_pairs")) {
+    const int pairs = r.integer(*e, 0);
+    if (pairs > 0 && pairs < 3) {
+      r.fail(e->line, fmt::format("{}: must be 0 (no confirmation block) or at least 3, got {}", e->key, pairs));
+    }
+    out.confirmation_pairs = block_end(pairs);
   }
   const Entry* max_pairs = s.find("max_pairs");
-  if (max_pairs != nullptr) out.max_pairs = r.integer(*max_pairs, 3);
+  if (max_pairs != nullptr) out.max_pairs = block_end(r.integer(*max_pairs, 3));
 
   const Entry* looks = s.find("looks");
   if (looks == nullptr) {
     if (max_pairs != nullptr) {
-      // The default schedule, cut to fit.
-      const std::vector<int> defaults = decide::Rule{}.looks;
+      // Every block end up to max_pairs.
       out.looks.clear();
-      for (int look : defaults) {
-        if (look < out.max_pairs) out.looks.push_back(look);
-      }
-      out.looks.push_back(out.max_pairs);
+      for (int look = decide::k_block_pairs; look <= out.max_pairs; look += decide::k_block_pairs)
+        out.looks.push_back(look);
     }
     return;
   }
   const auto items = r.list(*looks);
   if (items.empty()) r.fail(looks->line, fmt::format("{}: must not be empty", looks->key));
   out.looks.clear();
+  int last_given = 0;
   for (const auto& item : items) {
-    const int look = r.integer(item, 2);
-    if (!out.looks.empty() && look <= out.looks.back()) {
+    const int given = r.integer(item, 2);
+    if (given <= last_given) {
       r.fail(item.line,
-             fmt::format("{}: must be strictly increasing, got {} after {}", looks->key, look, out.looks.back()));
+             fmt::format("{}: must be strictly increasing, got {} after {}", looks->key, given, last_given));
     }
-    out.looks.push_back(look);
+    last_given = given;
+    const int look = block_end(given);
+    if (out.looks.empty() || look != out.looks.back()) out.looks.push_back(look);
   }
   if (max_pairs == nullptr) {
     // Looks alone say it all: the last look is where the experiment ends.
-    if (out.looks.back() < 3) {
+    if (last_given < 3) {
       r.fail(looks->line, fmt::format("{}: the last look is the maximum number of pairs and must be "
                                       "at least 3, got {}",
-                                      looks->key, out.looks.back()));
+                                      looks->key, last_given));
     }
     out.max_pairs = out.looks.back();
   } else if (out.looks.back() != out.max_pairs) {
     r.fail(looks->line, fmt::format("{}: the last look ({}) must equal decision.max_pairs ({})", looks->key,
-                                    out.looks.back(), out.max_pairs));
+                                    last_given, r.integer(*max_pairs, 3)));
   }
 }
 
@@ -323,9 +351,15 @@ void read_confirms(const Reader& r, const Entry& entry, std::vector<decide::Conf
 }
 
 void read_calibration(const Reader& r, const Section& top, Config& config) {
-  const Section c = r.child(top, "calibration", {"pairs", "on_start"});
+  const Section c = r.child(top, "calibration", {"pairs", "on_start", "level_change", "noise_band"});
   if (const Entry* e = c.find("pairs")) config.calibration.pairs = r.integer(*e, 2);
   if (const Entry* e = c.find("on_start")) config.calibration.on_start = r.boolean(*e);
+  if (const Entry* e = c.find("level_change")) config.calibration.level_change = r.percent(*e);
+  if (const Entry* e = c.find("noise_band")) {
+    config.calibration.noise_band = r.number(*e);
+    if (!(config.calibration.noise_band == 0 || config.calibration.noise_band > 1))
+      r.fail(e->line, fmt::format("{}: must be 0 (off) or above 1, got {}", e->key, e->value.Scalar()));
+  }
   const Section v = r.child(top, "verify", {"pairs"});
   if (const Entry* e = v.find("pairs")) {
     config.verify_pairs = r.integer(*e, 0);

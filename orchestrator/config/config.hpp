@@ -23,6 +23,10 @@ struct Benchmark {
   std::string command;                         // required
   Duration timeout = std::chrono::minutes(10);
   int warmup = 1;                              // unrecorded runs per side before the pairs
+  Duration pause = std::chrono::seconds(3);    // before a confirmation block: longer than an
+                                               // interference streak, so the blocks are apart
+  std::string cpus = "auto";                   // auto, all, or a CPU list ("2-3"): where both
+                                               // sides of every pair run (util/affinity.hpp)
 };
 
 struct Build {
@@ -99,8 +103,10 @@ struct Limits {
 
 // The A/A run (base against itself) that measures the session's noise.
 struct Calibration {
-  int pairs = 8;           // base/base pairs
+  int pairs = 16;          // base/base pairs (8 balanced blocks: the prior has 7 df)
   bool on_start = true;    // calibrate once when a session starts
+  double level_change = 0.20;  // calibrate again when the best's level moves by more (0: never)
+  double noise_band = 2;       // ... or the rolling noise leaves [cv / band, cv * band] (0: never)
 };
 
 // The sandbox every command runs in (DESIGN §12). auto: confined where bubblewrap works, else one

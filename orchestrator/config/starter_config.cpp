@@ -16,6 +16,8 @@ benchmark:
   command: ./bench.sh          # required: shell command run in a worktree; prints METRIC <name>=<number>
   timeout: 10m                 # a run that takes longer counts as a timeout
   warmup: 1                    # unrecorded runs per side before the measured pairs
+  pause: 3s                    # wait before a confirmation block, so it is apart from the first
+  cpus: auto                   # where both sides run: auto (all but CPU 0 from 4 CPUs on), all, or e.g. 2-3
 
 build:
   command: ""                  # optional: run whenever a worktree's commit changes, before measuring
@@ -43,11 +45,13 @@ protected:                     # paths no hypothesis may touch (globs: *, ?, **;
 scope: []                      # if not empty, the only paths a hypothesis may touch, e.g. [src/**]
 
 decision:
-  method: sequential           # sequential (paired looks), sprt (quiet rigs), or fixed (max_pairs, one test)
-  min_effect: 1%               # smallest median improvement worth keeping
-  alpha: 0.05                  # false-keep rate of the sequential test, in (0, 0.5]
-  max_pairs: 12                # base/candidate run pairs before giving up as inconclusive (>= 3)
-  looks: [3, 5, 7, 9, 12]      # pair counts at which to decide; strictly increasing, last = max_pairs
+  method: sequential           # sequential (looks at block ends), sprt (quiet rigs), or fixed (one test)
+  min_effect: 1%               # smallest improvement worth keeping
+  alpha: 0.05                  # false-pass rate of the first block's test, in (0, 0.5]
+  max_pairs: 12                # first-block pairs before giving up as inconclusive (>= 3; rounded up to even)
+  looks: [2, 4, 6, 8, 10, 12]  # block ends at which to decide; strictly increasing, last = max_pairs
+  confirmation_pairs: 12       # most pairs of the confirmation block every keep needs; 0: none
+  confirmation_alpha: 0.05     # false-agree rate of the confirmation block, in (0, 0.5]
   beta: 0.1                    # sprt only: accepted miss rate for an effect of exactly min_effect
   sprt_clip: 3                 # sprt only: pairs are clipped to median +- this many robust sigmas
 
@@ -82,8 +86,10 @@ limits:
   on_plateau: stop             # stop, or next_source (go on with the next source in sources.order)
 
 calibration:                   # the A/A run: the base measured against itself to learn the noise
-  pairs: 8                     # base/base pairs (also `autoresearch calibrate`)
+  pairs: 16                    # base/base pairs (also `autoresearch calibrate`); the noise the rule pools
   on_start: true               # calibrate when a session starts; refuse to run a harness that fails it
+  level_change: 20%            # calibrate again when the best commit's level moves by more than this (0: never)
+  noise_band: 2                # ... or the rolling noise of the base side leaves calibrated x/ this (0: never)
 
 verify:
   pairs: 0                     # pairs for `autoresearch verify` (start commit vs best); 0: 2 x max_pairs

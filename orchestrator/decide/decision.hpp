@@ -4,44 +4,50 @@
 // same code.
 //
 // Per pair i: d_i = ln(candidate_i / base_i), sign flipped for higher-is-better, so d < 0 is an
-// improvement whatever the direction. Three methods (Rule::method):
+// improvement whatever the direction. Pairs run in balanced blocks (schedule.hpp); every estimate,
+// p-value and interval is the block-robust one of interval.hpp, pooled with the calibrated noise
+// (Prior) when there is one.
 //
-// sequential (the default; it wins the benchmark table). Looks at the pair counts in Rule::looks:
-//  - at the first look only discard: when the pairs other than the single worst one do not
-//    improve by min_effect on average (one hiccup on the candidate cannot discard a real win);
-//  - from the second look on: a one-sided test on outlier-trimmed d (below); keep when it is
-//    significant at the look's share of alpha and the median improvement is at least min_effect;
-//    discard when the median improvement is below half of min_effect (reason "regression" when
-//    the candidate is worse, "no effect" otherwise);
-//  - undecided at max_pairs: inconclusive.
-//  Alpha is spent across looks by the power function alpha * (n / max_pairs)^4: the look at n
-//  pairs may spend alpha * ((n / max_pairs)^4 - (previous look / max_pairs)^4). The shares sum to
-//  alpha (a Bonferroni bound over looks, so no distributional assumption about the looks'
-//  correlation), and most of it is kept for the later looks where a small-sample test is both
-//  more accurate and more powerful.
+// An experiment is measured in two blocks of pairs, separated in time:
+//
+// 1. The first block (evaluate). Looks at the pair counts in Rule::looks, each the end of a
+//    balanced block. At a look with n pairs:
+//    - pass (outcome keep: "go on to the confirmation block") when the one-sided test for an
+//      improvement is significant at the look's share of alpha and the estimate improves by at
+//      least min_effect;
+//    - stop as not promising when the upper one-sided bound (level k_futility_level) of the
+//      improvement is below twice min_effect: the pairs so far rule out the effect the rule is
+//      powered for. Then, and at max_pairs, the verdict is the "settled" one below.
+//    Alpha is spent across looks by alpha * (n / max_pairs)^k_spending_power.
+// 2. The confirmation block (evaluate_confirmation): fresh pairs, a fresh order, after a pause.
+//    Its size is planned from the first block alone: enough balanced blocks for 95% power at
+//    half the first block's effect (at least min_effect),
+//    at most Rule::confirmation_pairs. It is tested once, at its end: it agrees (keep) when its
+//    own one-sided test for an improvement is significant at confirmation_alpha. Because its size
+//    does not depend on its own data, its estimate and interval are unbiased: the kept effect is
+//    the confirmation block's, not the winner's-curse number of the first block.
+//
+// Settled verdicts (a stop that is not a keep):
+//    - discard "regression" on evidence: significantly worse at the look, or a 95% interval
+//      wholly on the worse side;
+//    - discard "no effect" only when the reported interval rules out an improvement of
+//      min_effect. A first block reports a 95% interval spread over its looks (Bonferroni:
+//      1 - 0.05 / looks), which holds whichever look it stopped at;
+//    - otherwise inconclusive: "underpowered" (the pairs can rule out neither), "undecided after
+//      N pairs" (promising at max_pairs), "not confirmed" (the confirmation block disagreed).
+//    Inconclusive is never a dead end: the idea may be retried.
 //
 // sprt: Wald's sequential probability ratio test of effect 0 against effect min_effect, on d
-//  clipped to median +- sprt_clip robust sigmas, evaluated at every pair from the fifth on
-//  (is_look says so). Sigma is the larger of 1.4826 * MAD of d and the standard deviation of the
-//  clipped d, raised to its upper 75% confidence bound: a plug-in sigma from few pairs is often
-//  far too small, which makes the test overconfident. Keep when the likelihood ratio crosses
-//  (1 - beta) / alpha, discard when it crosses beta / (1 - alpha); at max_pairs the median
-//  decides between discard (below half of min_effect) and inconclusive. Meant for quiet rigs,
-//  where min_effect is several sigmas of one pair.
+//  clipped to median +- sprt_clip robust sigmas, at every pair from the fifth (is_look says so).
+//  Kept as a comparison in the decision-quality table; it has no balanced blocks.
+// fixed: max_pairs pairs, one test at the end at the full alpha.
+// Both go through the same confirmation block when Rule::confirmation_pairs > 0.
 //
-// fixed: max_pairs pairs, one test at the end (is_look is true at max_pairs only): keep when the
-//  one-sided test is significant at alpha and the median improvement is at least min_effect,
-//  discard below half of min_effect, else inconclusive.
-//
-// The test (every method's p-values and confidence interval): Yuen's trimmed t on d. From 5
-// pairs on one pair is trimmed from each end; more when one side has more pairs than that
-// beyond 3.5 robust sigmas (1.4826 * MAD) of the median; at least two pairs are always kept. The
-// trimmed mean's standard error comes from the winsorized variance, df = pairs kept - 1.
-//
-// Guards are tested the same way against their tolerance, with the look's alpha split evenly
-// across the guards (Bonferroni: any one guard regressing discards, so Holm's step-down would
-// decide exactly the same); a guard regression discards. Confirm metrics (the same workload at a
-// second scale, say) must move with the primary before a keep.
+// Guards are tested like the primary against their tolerance, with the look's alpha split
+// evenly across the guards (Bonferroni); a guard regression discards. Confirm metrics (the same
+// workload at a second scale, say) must move with the primary before a keep.
+
+#include "decide/interval.hpp"
 
 #include <map>
 #include <optional>
@@ -58,11 +64,12 @@ enum class Method { sequential, sprt, fixed };
 struct Rule {
   Method method = Method::sequential;
   double min_effect = 0.01;  // a fraction: 0.01 is 1%
-  double alpha = 0.05;       // false-keep budget of one experiment, in (0, 0.5]
-  int max_pairs = 12;
-  std::vector<int> looks{3, 5, 7, 9, 12};  // strictly increasing; the last is max_pairs
-  double beta = 0.10;       // sprt only: accepted miss rate for an effect of exactly min_effect,
-                            // in (0, 0.5]
+  double alpha = 0.05;       // the first block's false-pass budget, in (0, 0.5]
+  int max_pairs = 12;        // of the first block; a multiple of k_block_pairs
+  std::vector<int> looks{2, 4, 6, 8, 10, 12};  // block ends, strictly increasing, last = max_pairs
+  int confirmation_pairs = 12;      // most pairs of the confirmation block; 0: none (a pass keeps)
+  double confirmation_alpha = 0.05;  // the confirmation block's false-agree budget
+  double beta = 0.10;       // sprt only: accepted miss rate for an effect of exactly min_effect
   double sprt_clip = 3.0;   // sprt only: d is clipped to median +- sprt_clip robust sigmas; > 0
 };
 
@@ -88,13 +95,14 @@ struct Paired {
 // candidate's value is 10% lower (whatever the direction). `improvement` is the same effect
 // signed so that positive is better. p is the one-sided p-value for "candidate is better".
 struct Effect {
-  double change = 0;       // exp(median d_raw) - 1
-  double ci_low = 0;       // 95% confidence interval of the change (same scale)
+  double change = 0;       // exp(block estimate of d_raw) - 1
+  double ci_low = 0;       // 95% confidence interval of the change (same scale); +-inf: none yet
   double ci_high = 0;
   double improvement = 0;  // signed so that > 0 is better, as a fraction
   double p_better = 1;     // one-sided p-value, candidate better
   double p_worse = 1;      // one-sided p-value, candidate worse
   int pairs = 0;
+  bool pooled = false;     // the calibrated noise was pooled into the interval
 };
 
 enum class Outcome { undecided, keep, discard, inconclusive };
@@ -102,34 +110,38 @@ enum class Outcome { undecided, keep, discard, inconclusive };
 struct Verdict {
   Outcome outcome = Outcome::undecided;
   std::string reason;                      // "improved", "no effect", "regression",
+                                           // "underpowered", "not confirmed",
                                            // "guard rss_kb worse by 12.0% (tolerance 5%)",
                                            // "confirm big did not move with the primary (...)"
-  Effect primary;
+  Effect primary;                          // the reported effect (the confirmation block's
+                                           // when one ran)
+  std::optional<Effect> first_block;       // set by evaluate_confirmation: the first block's
+  int confirmation_pairs = 0;              // set by evaluate on a pass: the planned block size
   std::map<std::string, Effect> guards;    // by guard name
   std::map<std::string, Effect> confirms;  // by confirm name; filled when the primary keeps
 };
 
-// True when the loop should call evaluate after `pairs` pairs: one of the rule's looks
-// (sequential), every pair from the fifth (sprt; from max_pairs if that is smaller), or
-// max_pairs (fixed).
+// True when the loop should call evaluate after `pairs` pairs of the first block: one of the
+// rule's looks (sequential), every pair from the fifth (sprt), or max_pairs (fixed).
 bool is_look(const Rule& rule, int pairs);
 
-// The share of rule.alpha the look at `pairs` pairs may spend (see the header comment); the
-// whole alpha for the fixed method at max_pairs.
+// The share of rule.alpha the look at `pairs` pairs may spend; the whole alpha for the fixed
+// method at max_pairs.
 double look_alpha(const Rule& rule, int pairs);
 
 // The paired estimate for one metric. Precondition: same non-zero sizes, all values > 0
 // (std::invalid_argument otherwise).
-Effect estimate(const Paired& samples, Direction direction);
+Effect estimate(const Paired& samples, Direction direction, const Prior& prior = {});
 
-// The verdict after samples.base.size() pairs. Call it when is_look says so; at max_pairs it
-// never returns `undecided`. Guards missing from `guard_samples` are ignored.
+// The first block's verdict after samples.base.size() pairs; keep means "passed: measure the
+// confirmation block" when rule.confirmation_pairs > 0. Call it when is_look says so; at
+// max_pairs it never returns `undecided`. Guards missing from `guard_samples` are ignored.
 Verdict evaluate(const Paired& primary, Direction direction,
                  const std::map<std::string, Paired>& guard_samples,
-                 const std::vector<GuardSpec>& guards, const Rule& rule);
+                 const std::vector<GuardSpec>& guards, const Rule& rule, const Prior& prior = {});
 
 // The same, with confirm metrics. When the primary (and the guards) would keep, every confirm
-// present in `confirm_samples` must show a median improvement > 0 and not be significantly worse
+// present in `confirm_samples` must show an improvement > 0 and not be significantly worse
 // (one-sided, at the look's alpha split across the confirms). A significantly worse confirm
 // discards; a confirm that merely did not improve leaves the verdict undecided before max_pairs
 // and inconclusive at it. Either way the reason is
@@ -138,7 +150,23 @@ Verdict evaluate(const Paired& primary, Direction direction,
                  const std::map<std::string, Paired>& guard_samples,
                  const std::vector<GuardSpec>& guards, const Rule& rule,
                  const std::map<std::string, Paired>& confirm_samples,
-                 const std::vector<ConfirmSpec>& confirms);
+                 const std::vector<ConfirmSpec>& confirms, const Prior& prior = {});
+
+// The confirmation block's samples only, in their own pair order.
+struct Block {
+  const Paired& primary;
+  const std::map<std::string, Paired>& guards;
+  const std::map<std::string, Paired>& confirms;
+};
+
+// The verdict of the confirmation block once it ran first.confirmation_pairs pairs, given the
+// first block's passing verdict `first`. The result carries first.primary in first_block. It is
+// `undecided` only when the block was too noisy to test at all (one block, not poolable with
+// the prior) and may grow: then its confirmation_pairs says how many pairs to reach.
+Verdict evaluate_confirmation(const Verdict& first, const Block& block, Direction direction,
+                              const std::vector<GuardSpec>& guards,
+                              const std::vector<ConfirmSpec>& confirms, const Rule& rule,
+                              const Prior& prior = {});
 
 const char* to_string(Outcome outcome);
 const char* to_string(Direction direction);

@@ -7,8 +7,16 @@
 
 namespace ar::decide {
 
-std::array<int, 2> pair_order(int k) {
-  return k % 2 == 1 ? std::array<int, 2>{0, 1} : std::array<int, 2>{1, 0};
+std::array<int, 2> pair_order(std::uint64_t seed, int k) {
+  const auto block = static_cast<std::uint64_t>((k - 1) / k_block_pairs);
+  // SplitMix64 of (seed, block): one bit says whether the block starts with AB or BA.
+  std::uint64_t z = seed + (block + 1) * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  const bool ab_first = (z & 1) == 0;
+  const bool second_of_block = (k - 1) % k_block_pairs == 1;
+  return ab_first != second_of_block ? std::array<int, 2>{0, 1} : std::array<int, 2>{1, 0};
 }
 
 bool look_after(const Rule& rule, int k) {
@@ -44,6 +52,7 @@ Noise noise(const std::vector<double>& base, const std::vector<double>& candidat
   }
   n.cv = sd(logs);
   n.sd_pair = sd(d);
+  n.prior = prior_from(d);
   n.difference = estimate({base, candidate}, Direction::lower);
   n.p_differ = std::min(1.0, 2 * std::min(n.difference.p_better, n.difference.p_worse));
   return n;

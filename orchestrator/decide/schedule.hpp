@@ -4,15 +4,19 @@
 #include "decide/decision.hpp"
 
 #include <array>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace ar::decide {
 
-// The order of the two sides in pair k (1-based): AB, BA, AB, ... so neither side always runs
-// second (warm caches, thermal drift). 0 is the base, 1 the candidate.
-std::array<int, 2> pair_order(int k);
+// The order of the two sides in pair k (1-based), 0 the base and 1 the candidate. Pairs come in
+// balanced blocks of k_block_pairs: one AB and one BA, in an order drawn from `seed` and the
+// block's number, so neither side runs second more often (warm caches, the CPU the second run
+// lands on) and the order carries no pattern a periodic disturbance could line up with. The
+// same seed gives the same orders on any platform (SplitMix64).
+std::array<int, 2> pair_order(std::uint64_t seed, int k);
 
 // True when the rule looks at the data after pair k of at most `max_pairs`.
 bool look_after(const Rule& rule, int k);
@@ -22,6 +26,7 @@ struct Noise {
   bool positive = false;  // all samples > 0: the log-scale statistics below are defined
   double cv = 0;          // run-to-run standard deviation on the log scale (about the CV)
   double sd_pair = 0;     // standard deviation of the per-pair log ratio
+  Prior prior;            // the block-robust per-pair sigma (order effect removed) for the rule
   Effect difference;      // the A/A difference with its CI
   double p_differ = 1;    // two-sided p-value of any difference
 };

@@ -31,6 +31,7 @@ struct Command {
   std::vector<std::pair<std::string, std::string>> env;  // added to the loop's own variables
   std::filesystem::path stdin_path;                      // empty: /dev/null
   bool scan_metrics = false;                             // parse METRIC lines from the whole output
+  std::vector<int> cpus;                                 // pinned to these CPUs; empty: not pinned
 };
 
 inline Command make_command(Kind kind, std::string label, int experiment, int side, std::string command,

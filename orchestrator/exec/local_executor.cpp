@@ -33,6 +33,7 @@ CommandResult LocalExecutor::run(const Command& c) {
   spec.interrupt = &g_interrupt;
   spec.stray_token = m_options.token;
   spec.stdin_path = c.stdin_path;
+  spec.cpus = c.cpus;
   // One experiment's log stays under max_log_mb: each run gets what is left, head and tail.
   std::error_code ec;
   std::uint64_t used = fs::exists(log, ec) ? fs::file_size(log, ec) : 0;

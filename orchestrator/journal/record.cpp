@@ -106,6 +106,25 @@ json measurement_fields(const Measurement& m, json& record) {
                     {"ci_low", g.effect.ci_low}, {"ci_high", g.effect.ci_high}, {"p_worse", g.effect.p_worse}};
   }
   record["pairs"] = m.pairs;
+  json blocks = json::array();
+  for (const BlockInfo& b : m.blocks) {
+    blocks.push_back({{"name", b.name},
+                      {"pairs", b.pairs},
+                      {"seed", b.seed},
+                      {"effect", b.effect.effect},
+                      {"ci_low", b.effect.ci_low},
+                      {"ci_high", b.effect.ci_high},
+                      {"p", b.effect.p}});
+  }
+  record["blocks"] = blocks;
+  // Compact rows, one per run: [block, pair, side, exit, wall s, cpu s, cpu].
+  json runs = json::array();
+  for (const RunInfo& r : m.runs) {
+    runs.push_back(json::array({r.block == "confirmation" ? 2 : 1, r.pair, r.side, r.exit, r.wall, r.cpu_seconds, r.cpu}));
+  }
+  record["runs"] = runs;
+  record["cpus"] = {{"benchmark", m.cpus}, {"orchestrator", m.orchestrator_cpus}};
+  if (m.prior_sd_pair > 0) record["noise_prior"] = {{"sd_pair", m.prior_sd_pair}, {"df", m.prior_df}};
   record["metrics"] = others;
   record["guards"] = guards;
   if (!m.confirms.empty()) {

@@ -6,6 +6,7 @@
 // RunningExperiment is the part known before the experiment starts: the state file carries it,
 // so a run killed mid-experiment can be recorded as `interrupted` by the next one.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,8 +75,30 @@ struct DecisionInfo {
   std::vector<int> looks;
 };
 
-struct Measurement {  // present once the pairs ran to a decision
+struct RunInfo {  // one benchmark run of a measured pair
+  std::string block;        // "first" or "confirmation"
+  int pair = 0;             // within its block, from 1
+  int side = 0;             // 0 base, 1 candidate
+  int exit = -1;
+  double wall = 0;          // seconds
+  double cpu_seconds = -1;  // user + system of the run and what it waited for; -1: unknown
+  int cpu = -1;             // the CPU its process last ran on; -1: unknown
+};
+
+struct BlockInfo {  // one block of pairs: the first, and the confirmation block after a pass
+  std::string name;
   int pairs = 0;
+  std::uint64_t seed = 0;  // of its AB/BA order (decide::pair_order)
+  MetricEffect effect;     // the primary metric on this block alone
+};
+
+struct Measurement {  // present once the pairs ran to a decision
+  int pairs = 0;        // both blocks
+  std::vector<BlockInfo> blocks;
+  std::vector<RunInfo> runs;  // every run of the pairs, in run order
+  std::string cpus;              // where both sides ran ("1-3"); empty: not pinned
+  std::string orchestrator_cpus;  // where the loop waited meanwhile; empty: not moved
+  double prior_sd_pair = 0, prior_df = 0;  // the calibrated noise the decision used (0: none)
   double seconds = 0;
   PrimaryMetric primary;
   std::map<std::string, OtherMetric> others;

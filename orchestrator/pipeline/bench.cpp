@@ -3,6 +3,7 @@
 #include "decide/schedule.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -19,6 +20,36 @@ const char* who(int side) {
 }
 }  // namespace
 
+namespace {
+
+// While pairs run, the orchestrator waits on the CPUs the benchmark does not use (when there are
+// any), so its own wake-ups do not land on a benchmark's CPU; afterwards it may run anywhere again.
+class OrchestratorPin {
+ public:
+  explicit OrchestratorPin(const util::Pinning& p) {
+    if (p.orchestrator.empty()) return;
+    m_before = util::allowed_cpus();
+    m_moved = !m_before.empty() && util::set_affinity(p.orchestrator);
+  }
+  ~OrchestratorPin() {
+    if (m_moved) (void)util::set_affinity(m_before);
+  }
+  OrchestratorPin(const OrchestratorPin&) = delete;
+  OrchestratorPin& operator=(const OrchestratorPin&) = delete;
+
+ private:
+  std::vector<int> m_before;
+  bool m_moved = false;
+};
+
+}  // namespace
+
+std::uint64_t order_seed() {
+  std::random_device rd;
+  const std::uint64_t seed = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  return seed & ((std::uint64_t{1} << 53) - 1);
+}
+
 StageResult Bench::tampered(int side, const std::string& label, const std::optional<std::string>& path) {
   if (!path) return std::nullopt;
   m_ctx.workspace().mark_tampered(side);
@@ -31,9 +62,11 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, cfg.benchmark.command,
                                        m_ctx.workspace().cwd(side), cfg.benchmark.timeout);
   c.scan_metrics = true;
+  c.cpus = m_ctx.pinning.benchmark;
   m_ctx.workspace().ran_command(side);
   exec::CommandResult r = m_ctx.executor.run(c);
   m_seconds += r.process.seconds;
+  m_last = journal::RunInfo{"", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu};
   if (r.interrupted()) return Outcome{Status::interrupted, ""};
   if (auto t = tampered(side, "the benchmark (" + label + ")", m_ctx.workspace().quick_check(side))) return *t;
   for (const auto& rej : r.rejected) {
@@ -79,27 +112,33 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   return r.metrics;
 }
 
-StageResult Bench::run_pairs(int max_pairs, const std::function<bool(int, const Samples&)>& decided, Samples& samples,
-                             int& pairs) {
+StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint64_t seed, bool warmup,
+                             const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs) {
   const config::Config& cfg = m_ctx.cfg();
   session::Workspace& ws = m_ctx.workspace();
   for (int side = 0; side < 2; ++side) ws.snapshot(side, cfg.protected_paths);
-  for (int w = 0; w < cfg.benchmark.warmup; ++w) {
+  for (int w = 0; warmup && w < cfg.benchmark.warmup; ++w) {
     m_ctx.stage(m_id, m_title, fmt::format("warmup {}/{}", w + 1, cfg.benchmark.warmup));
     for (int side = 0; side < 2; ++side) {
       auto got = run_once(side, fmt::format("warmup {} {}", w + 1, side_name(side)));
       if (auto* end = std::get_if<Outcome>(&got)) return *end;
     }
   }
+  // The state file learns the block once; the pairs themselves write nothing (see the header).
+  m_ctx.stage(m_id, m_title, warmup ? "measure" : "confirmation block");
+  const OrchestratorPin pin(m_ctx.pinning);
   pairs = 0;
   for (int k = 1; k <= max_pairs; ++k) {
-    m_ctx.stage(m_id, m_title, fmt::format("pair {}/{}", k, max_pairs));
+    m_ctx.session.progress().stage(m_id, m_title, fmt::format("pair {}/{}", k, max_pairs));
     std::map<std::string, double> got[2];
     bool first = true;
-    for (int side : decide::pair_order(k)) {
+    for (int side : decide::pair_order(seed, k)) {
       auto r = run_once(side, fmt::format("pair {} {}", k, side_name(side)));
       if (auto* end = std::get_if<Outcome>(&r)) return *end;
       got[side] = std::move(std::get<0>(r));
+      m_last.block = block;
+      m_last.pair = k;
+      m_runs.push_back(m_last);
       if (first) m_ctx.faults.point("pair");
       first = false;
     }

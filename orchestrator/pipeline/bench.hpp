@@ -5,6 +5,7 @@
 #include "pipeline/stage.hpp"
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -16,6 +17,10 @@ namespace ar::pipeline {
 // Per side (0 base, 1 candidate) and metric, one value per run (the run's median).
 using Samples = std::array<std::map<std::string, std::vector<double>>, 2>;
 
+// A fresh seed for a block's AB/BA order: random, and recorded with the block so its order can be
+// replayed. 53 bits, so a JSON reader that holds numbers as doubles reads it exactly.
+std::uint64_t order_seed();
+
 class Bench {
  public:
   // `experiment` 0 is work outside an experiment (its output goes to the run log).
@@ -25,11 +30,14 @@ class Bench {
   // timeout, interrupted, or rejected for tampering with protected files).
   std::variant<std::map<std::string, double>, Outcome> run_once(int side, const std::string& label);
 
-  // Takes the tamper snapshots, runs the warm-up, then pairs in decide::pair_order until
-  // `decided(k, samples)` says so or `max_pairs` ran; then checks the candidate worktree in full.
-  // `pairs` is the number of pairs that ran.
-  StageResult run_pairs(int max_pairs, const std::function<bool(int, const Samples&)>& decided, Samples& samples,
-                        int& pairs);
+  // One block of pairs: takes the tamper snapshots, runs the warm-up (when `warmup`), then pairs
+  // in decide::pair_order(seed, k) until `decided(k, samples)` says so or `max_pairs` ran; then
+  // checks the candidate worktree in full. `pairs` is the number of pairs that ran. Nothing
+  // durable happens between the runs of a block (no state-file write, no fsync): the progress
+  // line is the console's only.
+  // Every run of the pairs is kept in runs(), named by `block`.
+  StageResult run_pairs(const std::string& block, int max_pairs, std::uint64_t seed, bool warmup,
+                        const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs);
 
   // The full check of the base worktree: due before anything is kept, and before a measurement
   // outside the loop is trusted. It covers every change since the base was last known clean, so
@@ -37,6 +45,7 @@ class Bench {
   StageResult check_base();
 
   const std::vector<std::string>& warnings() const { return m_warnings; }
+  const std::vector<journal::RunInfo>& runs() const { return m_runs; }  // the pairs' runs, in order
   const std::optional<std::string>& tail() const { return m_tail; }  // output of a failed run
   double seconds() const { return m_seconds; }
 
@@ -48,6 +57,8 @@ class Bench {
   std::vector<std::string> m_warnings;
   std::optional<std::string> m_tail;
   double m_seconds = 0;
+  journal::RunInfo m_last;  // how the last run_once went
+  std::vector<journal::RunInfo> m_runs;
 };
 
 }  // namespace ar::pipeline

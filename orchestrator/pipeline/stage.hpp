@@ -9,6 +9,7 @@
 #include "exec/executor.hpp"
 #include "journal/record.hpp"
 #include "session/session.hpp"
+#include "util/affinity.hpp"
 #include "util/fault.hpp"
 
 #include <optional>
@@ -27,6 +28,7 @@ struct Context {
   session::Session& session;
   exec::Executor& executor;
   util::FaultPlan& faults;
+  util::Pinning pinning;  // where benchmark runs and the waiting loop go (benchmark.cpus)
 
   const config::Config& cfg() const { return session.config(); }
   session::Workspace& workspace() { return session.workspace(); }

@@ -5,6 +5,11 @@
 #include "pipeline/bench.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/interrupt.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -117,27 +122,40 @@ journal::MetricEffect effect_of(const decide::Effect& e) {
   return {e.change, e.ci_low, e.ci_high, e.improvement, e.p_better, e.p_worse};
 }
 
+// The samples of `name` on `side`, empty when the metric was not printed.
+std::vector<double> get(const Samples& samples, int side, const std::string& name) {
+  auto it = samples[static_cast<size_t>(side)].find(name);
+  return it == samples[static_cast<size_t>(side)].end() ? std::vector<double>() : it->second;
+}
+
+// Both blocks in run order, per side and metric.
+Samples joined(const Samples& first, const Samples& second) {
+  Samples all = first;
+  for (size_t side = 0; side < 2; ++side)
+    for (const auto& [name, values] : second[side]) {
+      auto& into = all[side][name];
+      into.insert(into.end(), values.begin(), values.end());
+    }
+  return all;
+}
+
 journal::Measurement measurement_of(const config::Config& cfg, const Samples& samples, const decide::Verdict& verdict,
                                     int pairs, double seconds) {
   const std::string& primary = cfg.metric.name;
   journal::Measurement m;
   m.pairs = pairs;
   m.seconds = seconds;
-  auto get = [&](int side, const std::string& name) {
-    auto it = samples[static_cast<size_t>(side)].find(name);
-    return it == samples[static_cast<size_t>(side)].end() ? std::vector<double>() : it->second;
-  };
   m.primary.name = primary;
   m.primary.unit = cfg.metric.unit;
   m.primary.direction = decide::to_string(cfg.metric.direction);
-  m.primary.base = get(0, primary);
-  m.primary.candidate = get(1, primary);
+  m.primary.base = get(samples, 0, primary);
+  m.primary.candidate = get(samples, 1, primary);
   m.primary.base_median = metrics::median(m.primary.base);
   m.primary.candidate_median = metrics::median(m.primary.candidate);
   m.primary.effect = effect_of(verdict.primary);
   for (const auto& [name, base_values] : samples[0]) {
     if (name == primary) continue;
-    std::vector<double> cand = get(1, name);
+    std::vector<double> cand = get(samples, 1, name);
     if (base_values.empty() || cand.empty()) continue;
     journal::OtherMetric o;
     o.base = metrics::median(base_values);
@@ -165,30 +183,89 @@ journal::Measurement measurement_of(const config::Config& cfg, const Samples& sa
   return m;
 }
 
+decide::Paired paired(const Samples& s, const std::string& name) {
+  return decide::Paired{get(s, 0, name), get(s, 1, name)};
+}
+
+// Waits `pause` (checking for an interrupt) between the blocks: long enough that an interference
+// streak behind the first block's pass is likely over when the confirmation block starts.
+bool pause_between_blocks(std::chrono::nanoseconds pause) {
+  const auto until = std::chrono::steady_clock::now() + pause;
+  for (auto now = std::chrono::steady_clock::now(); now < until; now = std::chrono::steady_clock::now()) {
+    if (interrupted()) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(50), until - now));
+  }
+  return !interrupted();
+}
+
 }  // namespace
+
+decide::Prior calibrated_prior(const session::Session& session) {
+  const auto& cal = session.view().last_calibration;
+  if (!cal || !cal->contains("prior")) return {};
+  const nlohmann::json& p = (*cal)["prior"];
+  return decide::Prior{p.value("sd_pair", 0.0), p.value("df", 0.0)};
+}
 
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict) {
   const config::Config& cfg = ctx.cfg();
   const decide::Rule& rule = cfg.decision;
+  const decide::Prior prior = calibrated_prior(ctx.session);
   Bench bench(ctx, record.run.id, record.run.title);
-  Samples samples;
-  int pairs = 0;
+  std::map<std::string, decide::Paired> guard_samples, confirm_samples;
+  auto metric_samples = [&](const Samples& s) {
+    for (const auto& g : cfg.guards) guard_samples[g.name] = paired(s, g.name);
+    for (const auto& c : cfg.confirms) confirm_samples[c.name] = paired(s, c.name);
+  };
+
+  // The first block: balanced blocks of pairs until the rule decides.
+  Samples first;
+  int first_pairs = 0;
+  const std::uint64_t first_seed = order_seed();
   auto decided = [&](int k, const Samples& s) {
     if (!decide::look_after(rule, k)) return false;
-    auto paired = [&](const std::string& name) { return decide::Paired{s[0].at(name), s[1].at(name)}; };
-    std::map<std::string, decide::Paired> guard_samples, confirm_samples;
-    for (const auto& g : cfg.guards) guard_samples[g.name] = paired(g.name);
-    for (const auto& c : cfg.confirms) confirm_samples[c.name] = paired(c.name);
-    verdict = decide::evaluate(paired(cfg.metric.name), cfg.metric.direction, guard_samples, cfg.guards, rule,
-                               confirm_samples, cfg.confirms);
+    metric_samples(s);
+    verdict = decide::evaluate(paired(s, cfg.metric.name), cfg.metric.direction, guard_samples, cfg.guards, rule,
+                               confirm_samples, cfg.confirms, prior);
     return verdict.outcome != decide::Outcome::undecided;
   };
-  StageResult end = bench.run_pairs(rule.max_pairs, decided, samples, pairs);
+  StageResult end = bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs);
+  std::vector<journal::BlockInfo> blocks{{"first", first_pairs, first_seed, effect_of(verdict.primary)}};
+
+  // A pass is measured again: after a pause, in a fresh block with a fresh order.
+  Samples second;
+  int second_pairs = 0;
+  if (!end && verdict.outcome == decide::Outcome::keep && rule.confirmation_pairs > 0) {
+    const decide::Verdict pass = verdict;
+    ctx.stage(record.run.id, record.run.title, "pause");
+    if (!pause_between_blocks(cfg.benchmark.pause)) end = Outcome{Status::interrupted, ""};
+    const std::uint64_t second_seed = order_seed();
+    int planned = pass.confirmation_pairs;
+    auto agreed = [&](int k, const Samples& s) {
+      if (k < planned) return false;
+      metric_samples(s);
+      const decide::Paired primary = paired(s, cfg.metric.name);
+      verdict = decide::evaluate_confirmation(pass, {primary, guard_samples, confirm_samples}, cfg.metric.direction,
+                                              cfg.guards, cfg.confirms, rule, prior);
+      if (verdict.outcome != decide::Outcome::undecided) return true;
+      planned = verdict.confirmation_pairs;
+      return false;
+    };
+    if (!end) end = bench.run_pairs("confirmation", rule.confirmation_pairs, second_seed, false, agreed, second,
+                                     second_pairs);
+    blocks.push_back({"confirmation", second_pairs, second_seed, effect_of(verdict.primary)});
+  }
   if (!end && verdict.outcome == decide::Outcome::keep) end = bench.check_base();
   record.warnings = bench.warnings();
   record.benchmark_tail = bench.tail();
   if (end) return end;
-  record.measurement = measurement_of(cfg, samples, verdict, pairs, bench.seconds());
+  record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
+  record.measurement->blocks = std::move(blocks);
+  record.measurement->runs = bench.runs();
+  record.measurement->cpus = util::cpu_list_text(ctx.pinning.benchmark);
+  record.measurement->orchestrator_cpus = util::cpu_list_text(ctx.pinning.orchestrator);
+  record.measurement->prior_sd_pair = prior.sd_pair;
+  record.measurement->prior_df = prior.df;
   return std::nullopt;
 }
 

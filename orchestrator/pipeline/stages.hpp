@@ -30,8 +30,14 @@ StageResult build(Context& ctx, journal::ExperimentRecord& record);
 // Gates in order, cheapest first as configured; each is checked for tampering afterwards.
 StageResult gates(Context& ctx, journal::ExperimentRecord& record);
 
-// Paired runs until the rule decides (DESIGN §7); fills record.measurement and `verdict`.
+// Paired runs until the rule decides (DESIGN §7): the first block; after a pass, a pause and the
+// confirmation block with a fresh order. Fills record.measurement (both blocks, their seeds) and
+// `verdict` (the confirmation block's when one ran).
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict);
+
+// The calibrated noise of the primary metric from the session's last calibration; unknown
+// (sd_pair 0) when there is none.
+decide::Prior calibrated_prior(const session::Session& session);
 
 // The status a verdict gives.
 Outcome decide_outcome(const decide::Verdict& verdict);

@@ -9,12 +9,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +54,12 @@ ChildPlan make_plan(const RunSpec& spec) {
   plan.cwd = spec.cwd.string();
   plan.parent = ::getpid();
   plan.confinement = spec.confinement;
+  CPU_ZERO(&plan.cpus);
+  for (int cpu : spec.cpus) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) continue;
+    CPU_SET(cpu, &plan.cpus);
+    plan.pin = true;
+  }
   return plan;
 }
 
@@ -107,6 +117,9 @@ int confine(const RunSpec::Confinement& c) {
     if (int stage = confine(plan.confinement)) fail(stage);
   }
   if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(k_stage_chdir);
+  // Both sides of a pair on the same CPUs (benchmark.cpus): what the child and its descendants
+  // inherit.
+  if (plan.pin && ::sched_setaffinity(0, sizeof plan.cpus, &plan.cpus) != 0) fail(k_stage_affinity);
   // The environment goes to exec, never into `environ`: the parent's memory is shared.
   char* const* envp = plan.envp.empty() ? environ : const_cast<char* const*>(plan.envp.data());
   if (plan.path_lookup)
@@ -166,6 +179,8 @@ std::string describe_start_failure(const ChildReport& report, const ChildPlan& p
       return "sandbox: cannot drop capabilities: " + why;
     case k_stage_landlock:
       return "sandbox: cannot enter its Landlock domain: " + why;
+    case k_stage_affinity:
+      return "setting the CPU affinity (benchmark.cpus): " + why;
     default:
       return fmt::format("{}: {}", plan.args.front(), why);
   }
@@ -199,10 +214,41 @@ bool ChildGuard::has_ended() const {
   }
 }
 
+namespace {
+
+// Field 39 (processor) of /proc/<pid>/stat: the CPU the process last ran on. The fields after
+// the command name, which may hold spaces and parentheses, start after the last ')'.
+int last_cpu_of(pid_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  std::FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return -1;
+  char buf[1024];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  int field = 2;
+  for (; *p != '\0'; ++p) {
+    if (*p != ' ') continue;
+    if (++field == 39) return std::atoi(p + 1);
+  }
+  return -1;
+}
+
+}  // namespace
+
 void ChildGuard::reap() {
+  if (has_ended()) m_last_cpu = last_cpu_of(m_pid);
+  struct rusage usage{};
   for (;;) {
-    pid_t got = ::waitpid(m_pid, &m_status, 0);
-    if (got == m_pid) break;
+    pid_t got = ::wait4(m_pid, &m_status, 0, &usage);
+    if (got == m_pid) {
+      m_cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                      static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+      break;
+    }
     if (got < 0 && errno != EINTR) break;
   }
   m_reaped = true;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
 #include <sys/types.h>
 
 namespace ar::proc::detail {
@@ -25,6 +26,8 @@ struct ChildPlan {
   bool path_lookup = false;
   pid_t parent = 0;
   RunSpec::Confinement confinement;
+  bool pin = false;  // set the child's CPU affinity to `cpus`
+  cpu_set_t cpus{};
 };
 
 enum Stage : int {
@@ -35,7 +38,8 @@ enum Stage : int {
   k_stage_user_ns = 5,
   k_stage_mount_ns = 6,
   k_stage_capabilities = 7,
-  k_stage_landlock = 8
+  k_stage_landlock = 8,
+  k_stage_affinity = 9
 };
 
 // Written by the child to the report pipe when a stage before exec fails.
@@ -78,6 +82,11 @@ class ChildGuard {
   pid_t pid() const { return m_pid; }
   bool reaped() const { return m_reaped; }
   int status() const { return m_status; }  // the waitpid status, once reaped
+  // Once reaped: the CPU time of the child and the descendants it waited for (wait4's rusage),
+  // in seconds, -1 when unknown; and the CPU the child last ran on (field 39 of
+  // /proc/<pid>/stat, read while it was a zombie, just before the reap), -1 when unknown.
+  double cpu_seconds() const { return m_cpu_seconds; }
+  int last_cpu() const { return m_last_cpu; }
 
   // True when the child has ended. It is left a zombie, so its pid (and so its process group
   // id) cannot be reused while the caller signals the group.
@@ -88,6 +97,8 @@ class ChildGuard {
  private:
   pid_t m_pid;
   bool m_reaped = false;
+  double m_cpu_seconds = -1;
+  int m_last_cpu = -1;
   int m_status = 0;
 };
 

@@ -209,6 +209,8 @@ Result run(const RunSpec& spec) {
   result.tail = tail.str();
 
   const int status = child.status();
+  result.cpu_seconds = child.cpu_seconds();
+  result.cpu = child.last_cpu();
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   if (stop == Stop::timeout)

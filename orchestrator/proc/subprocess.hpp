@@ -33,6 +33,7 @@ struct RunSpec {
   std::vector<std::string> argv;
   std::filesystem::path cwd;                             // empty: inherit
   std::vector<std::pair<std::string, std::string>> env;  // added to / overriding the environment
+  std::vector<int> cpus;  // the CPUs the child may run on (sched_setaffinity before exec); empty: ours
   std::chrono::milliseconds timeout{0};                  // 0: no deadline
   std::chrono::milliseconds kill_grace{std::chrono::seconds(5)};
   std::chrono::milliseconds interrupt_grace{std::chrono::seconds(2)};  // TERM to KILL when interrupted
@@ -92,6 +93,8 @@ struct Result {
   int exit_code = -1;  // valid when ending == exited
   int signal = 0;      // valid when ending == signaled
   double seconds = 0;  // wall time from spawn to reap
+  double cpu_seconds = -1;  // user + system time of the child and what it waited for; -1: unknown
+  int cpu = -1;             // the CPU the child last ran on (see ChildGuard); -1: unknown
   std::string tail;    // the last tail_bytes of output
   std::string error;   // why it failed to start, or other layer errors
   std::uint64_t output_bytes = 0;

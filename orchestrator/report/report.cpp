@@ -488,20 +488,23 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
         c.value("broken", false) ? " — the A/A run told the copies apart" : "");
   }
   out += fmt::format(
-      "- Each sample is one run of `{}`; base (best commit) and candidate run in alternating pairs "
-      "(AB, BA, ...) from two worktrees with equal-length paths, after {} warm-up run(s) per side.\n",
-      cfg.benchmark.command, cfg.benchmark.warmup);
+      "- Each sample is one run of `{}`; base (best commit) and candidate run in balanced blocks of two "
+      "pairs (one AB, one BA, in an order drawn from a seed recorded with the block) from two worktrees with "
+      "equal-length paths, after {} warm-up run(s) per side; both sides pinned to the CPUs `{}` gives.\n",
+      cfg.benchmark.command, cfg.benchmark.warmup, cfg.benchmark.cpus);
   std::string looks;
   for (int l : rule.looks) looks += (looks.empty() ? "" : ", ") + std::to_string(l);
   if (rule.method == decide::Method::sequential) {
     out += fmt::format(
-        "- Keep rule (sequential): per pair d = ln(candidate/base); looks at {} pairs; at the first only "
-        "discard (the mean of the pairs without the worst one shows no {} improvement); from the second a "
-        "one-sided trimmed (Yuen) t-test with alpha {} spent across the looks (at {} pairs: {:.4g}); keep "
-        "when significant and the median effect beats {}; discard when it is below half of that; undecided "
-        "at {} pairs is inconclusive.\n",
-        looks, pct(rule.min_effect).substr(1), rule.alpha, rule.max_pairs, decide::look_alpha(rule, rule.max_pairs),
-        pct(rule.min_effect).substr(1), rule.max_pairs);
+        "- Keep rule (sequential, two blocks): per pair d = ln(candidate/base); a block-robust interval "
+        "(the spread of block means, pooled with the calibrated noise, hiccups clipped); the first block looks "
+        "at {} pairs with a one-sided test at alpha {} spent across the looks and passes when significant and "
+        "the estimate beats {}; every pass is measured again after a pause in a fresh confirmation block "
+        "(at most {} pairs) and kept only when that block is significant on its own (alpha {}); the kept "
+        "effect is the confirmation block's. A dead end needs evidence: a regression, or an interval that "
+        "rules out {}; anything else is inconclusive (underpowered, not confirmed, or undecided).\n",
+        looks, rule.alpha, pct(rule.min_effect).substr(1), rule.confirmation_pairs, rule.confirmation_alpha,
+        pct(rule.min_effect).substr(1));
   } else {
     out += fmt::format("- Keep rule ({}): min_effect {}, alpha {}, at most {} pairs.\n", decide::to_string(rule.method),
                        pct(rule.min_effect).substr(1), rule.alpha, rule.max_pairs);

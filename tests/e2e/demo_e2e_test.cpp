@@ -81,7 +81,10 @@ TEST(DemoE2E, EveryDemoPatchEndsInItsExpectedStatus) {
   EXPECT_EQ(status("01-fnv1a-hash.patch"), "keep");
   std::string noop = status("02-rename-ranking-array.patch");
   EXPECT_TRUE(noop == "discard" || noop == "inconclusive") << noop;
-  EXPECT_EQ(status("03-l1-sized-table.patch"), "discard");
+  // A real regression on a real, noisy machine: a dead end when its interval shows it, else
+  // inconclusive (underpowered); never kept.
+  std::string slower = status("03-l1-sized-table.patch");
+  EXPECT_TRUE(slower == "discard" || slower == "inconclusive") << slower;
   EXPECT_EQ(status("04-block-reads.patch"), "keep");
   EXPECT_EQ(status("05-skip-tolower.patch"), "checks_failed");
   EXPECT_EQ(status("06-open-addressing.patch"), "crash");

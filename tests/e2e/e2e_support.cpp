@@ -48,6 +48,7 @@ FixtureRepo::FixtureRepo(const fs::path& dir, const std::string& extra_config) :
              "  command: COUNTER=" + shell_quote(counter.string()) + " ./bench.sh\n"
              "  timeout: 20s\n"
              "  warmup: 0\n"
+             "  pause: 100ms\n"
              "metric:\n"
              "  name: score\n"
              "  direction: lower\n"

@@ -179,7 +179,7 @@ TEST_F(LoopE2E, InterruptRecordsTheExperimentAndRestoresTheWorktree) {
     fs::path state = repo.root / ".autoresearch/state.json";
     if (fs::exists(state)) {
       std::string text = read_text(state);
-      if (text.find("\"pair 2/") != std::string::npos) {
+      if (text.find("\"measure\"") != std::string::npos) {
         measuring = true;
         break;
       }
@@ -193,7 +193,7 @@ TEST_F(LoopE2E, InterruptRecordsTheExperimentAndRestoresTheWorktree) {
   json live = json::parse(during.output);
   EXPECT_TRUE(live["running"].get<bool>());
   EXPECT_EQ(live["current"]["id"], 1);
-  EXPECT_EQ(live["current"]["stage"].get<std::string>().rfind("pair ", 0), 0u) << live.dump();
+  EXPECT_EQ(live["current"]["stage"].get<std::string>(), "measure") << live.dump();
   auto sent = std::chrono::steady_clock::now();
   kill(pid, SIGINT);
   int status = 0;

@@ -99,7 +99,7 @@ class RobustE2E : public ::testing::Test {
   bool wait_measuring(const FixtureRepo& repo, int id, std::chrono::milliseconds limit = 30s) {
     return robust::wait_until(
         [&] {
-          if (!robust::at_stage(repo.root, id, "pair ")) return false;
+          if (!robust::at_stage(repo.root, id, "measure")) return false;
           for (const std::string& p : robust::processes_with(marker)) {
             if (p.find(": sleep ") != std::string::npos) return true;
           }
@@ -296,7 +296,7 @@ TEST_F(SignalE2E, SighupDoesNotStopTheRun) {
   std::vector<json> records = repo.records();
   ASSERT_EQ(records.size(), 1u) << run.output();
   EXPECT_NE(records[0]["status"], "interrupted") << records[0].dump(2);
-  EXPECT_EQ(records[0].value("pairs", 0), 3);
+  EXPECT_EQ(records[0].value("pairs", 0), 4);  // max_pairs 3 ends its block at 4
   expect_no_survivors();
 }
 
@@ -431,8 +431,9 @@ TEST_F(HangE2E, OneGigabyteOfOutputIsCappedAndItsMetricStillFound) {
   EXPECT_NE(r["status"], "crash") << r.dump(2);
   EXPECT_NE(r["status"], "timeout") << r.dump(2);
   ASSERT_TRUE(r.contains("metric")) << r.dump(2);
-  EXPECT_EQ(r["metric"]["candidate"].size(), 3u) << r.dump(2);
-  EXPECT_EQ(r["metric"]["base"].size(), 3u) << r.dump(2);
+  // max_pairs 3 ends its balanced block at 4.
+  EXPECT_EQ(r["metric"]["candidate"].size(), 4u) << r.dump(2);
+  EXPECT_EQ(r["metric"]["base"].size(), 4u) << r.dump(2);
 
   fs::path log = repo.root / ".autoresearch/logs/0001.log";
   ASSERT_TRUE(fs::exists(log));
@@ -541,7 +542,7 @@ TEST_F(EditE2E, BrokenConfigEditWarnsOnceAndTheRunGoesOnWithTheOldConfig) {
   EXPECT_EQ(lines[0]["type"], "header");
   EXPECT_EQ(lines[1]["type"], "experiment");
   EXPECT_EQ(lines[2]["type"], "experiment");
-  EXPECT_EQ(lines[2].value("pairs", 0), 3);  // still the old rule
+  EXPECT_EQ(lines[2].value("pairs", 0), 4);  // still the old rule (max_pairs 3, its block ends at 4)
   EXPECT_NE(lines[2]["status"], "interrupted");
 }
 
@@ -562,7 +563,7 @@ TEST_F(LockE2E, SecondRunRefusesNamingTheHolder) {
   EXPECT_NE(second.output.find("pid " + std::to_string(first.pid)), std::string::npos) << second.output;
   EXPECT_NE(second.output.find("started "), std::string::npos) << second.output;
   // The refused run changed nothing: the first one is still measuring experiment 1.
-  EXPECT_TRUE(robust::at_stage(repo.root, 1, "pair "));
+  EXPECT_TRUE(robust::at_stage(repo.root, 1, "measure"));
   EXPECT_EQ(robust::state_of(repo.root).value("pid", 0L), static_cast<long>(first.pid));
 
   ::kill(first.pid, SIGINT);

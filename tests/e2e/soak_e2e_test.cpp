@@ -94,7 +94,7 @@ void make_repo(const fs::path& root, const std::vector<Hypothesis>& hypotheses) 
   write_text(root / "autoresearch.config.yaml",
              "session: soak\n"
              "calibration: {on_start: false}\n"
-             "benchmark:\n  command: ./bench.sh\n  timeout: 1s\n  warmup: 0\n"
+             "benchmark:\n  command: ./bench.sh\n  timeout: 1s\n  warmup: 0\n  pause: 100ms\n"
              "build:\n  command: \"true\"\n  timeout: 20s\n"
              "metric:\n  name: score\n  direction: lower\n"
              "gates:\n  - name: check\n    command: gates/check.sh\n    timeout: 20s\n"

@@ -19,29 +19,59 @@ struct Options {
   std::uint64_t seed = 20240601;
   bool check = false;
   bool markdown = false;
+  std::size_t rules = 0;
 };
 
-// Prints the target lines; returns false when one is missed beyond its sampling error.
+// Prints one line per target: its cell's number, or for targets of every noise model the worst
+// cell and how many cells miss it. Returns false when one is missed beyond its sampling error.
 bool report_targets(const ar::quality::Table& table, bool markdown) {
   using namespace ar::quality;
   bool ok = true;
   const std::size_t ours = 0;
-  const auto& cells = table.cells[static_cast<std::size_t>(k_target_noise)][ours];
-  std::string out = fmt::format("\nTargets for {} at {}:\n\n", table.rules[ours].name,
-                                table.noises[k_target_noise].name);
+  std::string out = fmt::format("\nTargets for {} (the power and runs targets at {}):\n\n",
+                                table.rules[ours].name, table.noises[k_target_noise].name);
+  if (markdown) out += "| target | observed | 3 SE | cells missed | |\n|---|---:|---:|---:|---|\n";
   for (const Target& target : standard_targets()) {
     std::size_t e = 0;
     while (e < table.effects.size() && table.effects[e] != target.effect) ++e;
-    const TargetCheck c = check_target(target, cells.at(e));
+    if (e == table.effects.size()) continue;
     const bool runs = target.kind == Target::Kind::runs_at_most;
-    const std::string observed = runs ? fmt::format("{:.2f} runs", c.observed)
-                                      : fmt::format("{:.2f}%", c.observed * 100);
-    const std::string allowance = runs ? fmt::format("{:.2f}", c.allowance)
-                                       : fmt::format("{:.2f}%", c.allowance * 100);
-    const char* status = c.met ? "met" : (c.within_error ? "missed within sampling error" : "MISSED");
-    out += fmt::format("{}{}: {} (3 standard errors: {}) {}\n", markdown ? "- " : "  ",
-                       target.what, observed, allowance, status);
-    ok = ok && c.within_error;
+    const bool high_is_good =
+        target.kind == Target::Kind::keep_at_least || target.kind == Target::Kind::coverage_at_least;
+    std::size_t first = static_cast<std::size_t>(k_target_noise);
+    std::size_t last = first + 1;
+    if (target.every_noise) {
+      first = 0;
+      last = table.noises.size();
+    }
+    TargetCheck worst;
+    std::size_t worst_noise = first;
+    int missed = 0;
+    bool all_within = true;
+    for (std::size_t n = first; n < last; ++n) {
+      const TargetCheck c = check_target(target, table.cells[n][ours].at(e));
+      if (!c.met) ++missed;
+      all_within = all_within && c.within_error;
+      const bool worse = n == first || (high_is_good ? c.observed < worst.observed : c.observed > worst.observed);
+      if (worse) {
+        worst = c;
+        worst_noise = n;
+      }
+    }
+    const std::string observed = runs ? fmt::format("{:.2f} runs", worst.observed)
+                                      : fmt::format("{:.2f}%", worst.observed * 100);
+    const std::string allowance = runs ? fmt::format("{:.2f}", worst.allowance)
+                                       : fmt::format("{:.2f}%", worst.allowance * 100);
+    const char* status = missed == 0 ? "met" : (all_within ? "missed within sampling error" : "MISSED");
+    const std::string where = target.every_noise ? fmt::format(" (worst: {})", table.noises[worst_noise].name) : "";
+    if (markdown) {
+      out += fmt::format("| {} | {}{} | {} | {} of {} | {} |\n", target.what, observed, where, allowance, missed,
+                         last - first, status);
+    } else {
+      out += fmt::format("  {}: {}{} (3 standard errors: {}; cells missed: {} of {}) {}\n", target.what, observed,
+                         where, allowance, missed, last - first, status);
+    }
+    ok = ok && all_within;
   }
   std::fputs(out.c_str(), stdout);
   return ok;
@@ -60,6 +90,7 @@ int main(int argc, char** argv) {
   app.add_flag("--check", opt.check,
                "exit 1 when a target is missed by more than three standard errors");
   app.add_flag("--markdown", opt.markdown, "print the table as Markdown");
+  app.add_option("--rules", opt.rules, "only the first N rules of the table (0: all)")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -69,13 +100,13 @@ int main(int argc, char** argv) {
 
   try {
     const auto start = std::chrono::steady_clock::now();
-    const ar::quality::Table table = ar::quality::run_table(opt.trials, opt.seed);
+    const ar::quality::Table table = ar::quality::run_table(opt.trials, opt.seed, opt.rules);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::string head = fmt::format(
         "{} trials per cell, seed {}; each cell: kept fraction · mean benchmark runs "
-        "(2 per pair)\n\n",
+        "(2 per pair, both blocks) · 95% CI coverage of the true effect\n\n",
         opt.trials, opt.seed);
     std::fputs(head.c_str(), stdout);
     std::string body = opt.markdown ? ar::quality::markdown_table(table)

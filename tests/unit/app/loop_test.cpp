@@ -3,9 +3,11 @@
 // actual branch and worktrees.
 
 #include "app/app.hpp"
+#include "decide/schedule.hpp"
 #include "git/git.hpp"
 #include "support/fake_executor.hpp"
 #include "support/temp_dir.hpp"
+#include "util/affinity.hpp"
 
 #include <gtest/gtest.h>
 
@@ -70,7 +72,7 @@ class LoopTest : public ::testing::Test {
 
   void write_config(const std::string& extra) {
     write_text(root / "autoresearch.config.yaml",
-               "session: fake\nbenchmark: {command: bench, warmup: 0}\nmetric: {name: t, direction: lower}\n"
+               "session: fake\nbenchmark: {command: bench, warmup: 0, pause: 0s}\nmetric: {name: t, direction: lower}\n"
                "gates:\n  - {name: check, command: check}\ncalibration: {on_start: false}\n" +
                    extra);
   }
@@ -164,14 +166,39 @@ TEST_F(LoopTest, KeepsAFasterChangeAndDiscardsASlowerOne) {
   EXPECT_EQ(git_out("show autoresearch/fake:speed.txt"), "0.9");
   EXPECT_EQ(r[1]["base_commit"], r[0]["commit"]);
   EXPECT_NEAR(r[0]["metric"]["effect"].get<double>(), -0.10, 0.01);
-  // Pairs alternate AB, BA, ... and every pair is in the record.
+  // Two blocks (the first, then the confirmation a keep needs), each in the balanced order its
+  // recorded seed gives, and every pair is in the record.
   std::vector<Command> bench = calls_of(1, Kind::benchmark);
   int pairs = r[0]["pairs"];
   ASSERT_EQ(bench.size(), static_cast<size_t>(2 * pairs));
-  for (int k = 0; k < pairs; ++k) {
-    int first = k % 2 == 0 ? 0 : 1;
-    EXPECT_EQ(bench[static_cast<size_t>(2 * k)].side, first) << "pair " << k + 1;
-    EXPECT_EQ(bench[static_cast<size_t>(2 * k + 1)].side, 1 - first) << "pair " << k + 1;
+  ASSERT_EQ(r[0]["blocks"].size(), 2u) << r[0].dump(2);
+  EXPECT_EQ(r[0]["blocks"][0]["name"], "first");
+  EXPECT_EQ(r[0]["blocks"][1]["name"], "confirmation");
+  size_t run = 0;
+  int total = 0;
+  for (const json& block : r[0]["blocks"]) {
+    const auto seed = block["seed"].get<std::uint64_t>();
+    const int n = block["pairs"];
+    total += n;
+    for (int k = 1; k <= n; ++k, run += 2) {
+      const auto order = decide::pair_order(seed, k);
+      EXPECT_EQ(bench[run].side, order[0]) << block["name"] << " pair " << k;
+      EXPECT_EQ(bench[run + 1].side, order[1]) << block["name"] << " pair " << k;
+    }
+  }
+  EXPECT_EQ(total, pairs);
+  // Both sides ran on the same CPUs, the set benchmark.cpus (auto) gives on this machine.
+  const util::Pinning pinning = util::plan_pinning("auto", util::allowed_cpus());
+  for (const Command& c : bench) EXPECT_EQ(c.cpus, pinning.benchmark);
+  EXPECT_EQ(r[0]["cpus"]["benchmark"], util::cpu_list_text(pinning.benchmark));
+  // One row per run: [block, pair, side, exit, wall, cpu s, cpu], the sides as they ran.
+  ASSERT_EQ(r[0]["runs"].size(), static_cast<size_t>(2 * pairs));
+  for (size_t i = 0; i < bench.size(); ++i) {
+    const json& row = r[0]["runs"][i];
+    ASSERT_EQ(row.size(), 7u) << row.dump();
+    EXPECT_EQ(row[0], i < static_cast<size_t>(2 * r[0]["blocks"][0]["pairs"].get<int>()) ? 1 : 2) << i;
+    EXPECT_EQ(row[2], bench[i].side) << i;
+    EXPECT_EQ(row[3], 0) << i;
   }
   EXPECT_EQ(r[0]["metric"]["base"].size(), static_cast<size_t>(pairs));
   // The gate ran in the candidate worktree before any benchmark run of the experiment.
@@ -345,6 +372,33 @@ TEST_F(LoopTest, ProtectingAFileMidRunIsNotTakenForTampering) {
   EXPECT_EQ(r[1]["status"], "keep") << r[1].dump(2);
 }
 
+TEST_F(LoopTest, ABestThatMovedIsCalibratedAgainWithTheReasonRecorded) {
+  write_text(root / "autoresearch.config.yaml",
+             "session: fake\nbenchmark: {command: bench, warmup: 0, pause: 0s}\nmetric: {name: t, direction: lower}\n"
+             "calibration: {on_start: true, pairs: 4}\n");
+  git("add -A");
+  git("commit -q -m calibrated");
+  queue("01-twice-as-fast.patch", patch("Twice as fast", "speed.txt", "1.0", "0.5"));
+  queue("02-slower.patch", patch("Slower", "speed.txt", "0.5", "0.6"));
+  run();
+  std::vector<json> cal;
+  std::ifstream in(root / "results.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line);
+    if (j["type"] == "calibration") cal.push_back(j);
+  }
+  ASSERT_EQ(cal.size(), 2u) << "the start's, and one after the keep halved the level";
+  EXPECT_EQ(cal[0]["reason"], "");
+  EXPECT_NE(cal[1]["reason"].get<std::string>().find("level moved -"), std::string::npos) << cal[1].dump();
+  EXPECT_NE(cal[1]["reason"].get<std::string>().find("(more than 20%)"), std::string::npos) << cal[1].dump();
+  EXPECT_TRUE(cal[1].contains("prior"));
+  // The second experiment pooled the new calibration's noise.
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["status"], "keep") << r[0].dump();
+  EXPECT_DOUBLE_EQ(r[1]["noise_prior"]["sd_pair"].get<double>(), cal[1]["prior"]["sd_pair"].get<double>());
+}
+
 TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
   queue("01-faster.patch", patch("Faster", "speed.txt", "1.0", "0.9"));
   auto h = handlers();
@@ -357,7 +411,11 @@ TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
   std::vector<json> r = records();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0]["status"], "crash");
-  EXPECT_EQ(r[0]["reason"], "benchmark printed no METRIC t on the base (best commit) (pair 1 base)");
+  // Whichever side the random order ran first crashes it.
+  const std::string reason = r[0]["reason"];
+  EXPECT_TRUE(reason == "benchmark printed no METRIC t on the base (best commit) (pair 1 base)" ||
+              reason == "benchmark printed no METRIC t on the candidate (pair 1 candidate)")
+      << reason;
 }
 
 }  // namespace

@@ -185,7 +185,11 @@ TEST_F(ConfigLoad, MinimalConfigGetsDefaults) {
   EXPECT_DOUBLE_EQ(c.decision.min_effect, 0.01);
   EXPECT_DOUBLE_EQ(c.decision.alpha, 0.05);
   EXPECT_EQ(c.decision.max_pairs, 12);
-  EXPECT_EQ(c.decision.looks, (std::vector<int>{3, 5, 7, 9, 12}));
+  EXPECT_EQ(c.decision.looks, (std::vector<int>{2, 4, 6, 8, 10, 12}));
+  EXPECT_EQ(c.decision.confirmation_pairs, 12);
+  EXPECT_DOUBLE_EQ(c.decision.confirmation_alpha, 0.05);
+  EXPECT_EQ(c.benchmark.pause, 3s);
+  EXPECT_EQ(c.calibration.pairs, 16);
   EXPECT_EQ(c.sources.queue.dir, "experiments");
   EXPECT_EQ(c.limits.max_experiments, 0);
   EXPECT_EQ(c.limits.max_duration, 0ms);
@@ -230,18 +234,47 @@ TEST_F(ConfigLoad, EmptySectionsAndListsMeanDefaults) {
 
 using ConfigDecision = ConfigTest;
 
-TEST_F(ConfigDecision, MaxPairsAloneCutsTheDefaultLooks) {
-  EXPECT_EQ(load_text(k_minimal + "decision: {max_pairs: 8}\n").decision.looks, (std::vector<int>{3, 5, 7, 8}));
-  EXPECT_EQ(load_text(k_minimal + "decision: {max_pairs: 7}\n").decision.looks, (std::vector<int>{3, 5, 7}));
-  EXPECT_EQ(load_text(k_minimal + "decision: {max_pairs: 3}\n").decision.looks, (std::vector<int>{3}));
-  EXPECT_EQ(load_text(k_minimal + "decision: {max_pairs: 20}\n").decision.looks,
-            (std::vector<int>{3, 5, 7, 9, 12, 20}));
+TEST_F(ConfigDecision, MaxPairsAloneLooksAtEveryBlockEnd) {
+  EXPECT_EQ(load_text(k_minimal + "decision: {max_pairs: 8}\n").decision.looks, (std::vector<int>{2, 4, 6, 8}));
+  EXPECT_EQ(load_text(k_minimal + "decision: {max_pairs: 4}\n").decision.looks, (std::vector<int>{2, 4}));
+  // An odd count ends its block: decisions happen only on balanced blocks.
+  const Config odd = load_text(k_minimal + "decision: {max_pairs: 7}\n");
+  EXPECT_EQ(odd.decision.max_pairs, 8);
+  EXPECT_EQ(odd.decision.looks, (std::vector<int>{2, 4, 6, 8}));
 }
 
 TEST_F(ConfigDecision, LooksAloneSetMaxPairs) {
-  const Config c = load_text(k_minimal + "decision: {looks: [3, 6, 10]}\n");
-  EXPECT_EQ(c.decision.looks, (std::vector<int>{3, 6, 10}));
+  const Config c = load_text(k_minimal + "decision: {looks: [4, 6, 10]}\n");
+  EXPECT_EQ(c.decision.looks, (std::vector<int>{4, 6, 10}));
   EXPECT_EQ(c.decision.max_pairs, 10);
+}
+
+TEST_F(ConfigDecision, OldOddLooksMoveToTheEndsOfTheirBlocks) {
+  // A config written for the old rule keeps working: [3, 5, 7] means [4, 6, 8].
+  const Config c = load_text(k_minimal + "decision: {max_pairs: 7, looks: [3, 5, 7]}\n");
+  EXPECT_EQ(c.decision.looks, (std::vector<int>{4, 6, 8}));
+  EXPECT_EQ(c.decision.max_pairs, 8);
+  EXPECT_EQ(load_text(k_minimal + "decision: {looks: [3, 4, 12]}\n").decision.looks, (std::vector<int>{4, 12}));
+}
+
+TEST_F(ConfigDecision, ConfirmationBlock) {
+  const Config c = load_text(k_minimal + "decision: {confirmation_pairs: 5, confirmation_alpha: 0.1}\n");
+  EXPECT_EQ(c.decision.confirmation_pairs, 6);
+  EXPECT_DOUBLE_EQ(c.decision.confirmation_alpha, 0.1);
+  EXPECT_EQ(load_text(k_minimal + "decision: {confirmation_pairs: 0}\n").decision.confirmation_pairs, 0);
+  EXPECT_EQ(error_for(k_minimal + "decision:\n  confirmation_pairs: 2\n"),
+            at(6, "decision.confirmation_pairs: must be 0 (no confirmation block) or at least 3, got 2"));
+  EXPECT_EQ(error_for(k_minimal + "decision:\n  confirmation_alpha: 0.6\n"),
+            at(6, "decision.confirmation_alpha: must be in (0, 0.5], got 0.6"));
+  EXPECT_EQ(load_text("benchmark: {command: ./b, pause: 0s}\nmetric: {name: t}\n").benchmark.pause, 0s);
+}
+
+TEST_F(ConfigDecision, BenchmarkCpus) {
+  EXPECT_EQ(load_text(k_minimal).benchmark.cpus, "auto");
+  EXPECT_EQ(load_text("benchmark: {command: ./b, cpus: 2-3}\nmetric: {name: t}\n").benchmark.cpus, "2-3");
+  EXPECT_EQ(load_text("benchmark: {command: ./b, cpus: all}\nmetric: {name: t}\n").benchmark.cpus, "all");
+  EXPECT_EQ(error_for("benchmark:\n  command: ./b\n  cpus: 3-1\nmetric: {name: t}\n"),
+            at(3, "benchmark.cpus: expected auto, all or a CPU list such as 2-3 or 0,2,4-5, got \"3-1\""));
 }
 
 TEST_F(ConfigDecision, ScheduleErrors) {
@@ -250,8 +283,8 @@ TEST_F(ConfigDecision, ScheduleErrors) {
             at(6, "decision.looks: must be strictly increasing, got 5 after 5"));
   EXPECT_EQ(error_for(k_minimal + "decision:\n  looks:\n    - 3\n    - 1\n"),
             at(8, "decision.looks[1]: must be at least 2, got 1"));
-  EXPECT_EQ(error_for(k_minimal + "decision:\n  max_pairs: 12\n  looks: [3, 9]\n"),
-            at(7, "decision.looks: the last look (9) must equal decision.max_pairs (12)"));
+  EXPECT_EQ(error_for(k_minimal + "decision:\n  max_pairs: 12\n  looks: [4, 8]\n"),
+            at(7, "decision.looks: the last look (8) must equal decision.max_pairs (12)"));
   EXPECT_EQ(error_for(k_minimal + "decision:\n  looks: []\n"), at(6, "decision.looks: must not be empty"));
   EXPECT_EQ(error_for(k_minimal + "decision:\n  looks: [2]\n"),
             at(6, "decision.looks: the last look is the maximum number of pairs and must be at least 3, got 2"));

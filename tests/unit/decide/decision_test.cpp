@@ -1,3 +1,6 @@
+// The first block's rule and the confirmation block (decision.hpp), on hand-made samples. The
+// rule's error rates on simulated benchmarks are in decision_quality_test.cpp.
+
 #include "decide/decision.hpp"
 
 #include <gtest/gtest.h>
@@ -44,20 +47,22 @@ struct LookRun {
 };
 
 // Walks the rule's looks like the loop does, stopping at the first decision.
-LookRun run_looks(const Paired& samples, Direction direction, const Rule& rule = {},
-              const std::map<std::string, Paired>& guard_samples = {},
-              const std::vector<GuardSpec>& guards = {}) {
+LookRun run_looks(const Paired& samples, Direction direction, const Rule& rule = {}, const Prior& prior = {},
+                  const std::map<std::string, Paired>& guard_samples = {},
+                  const std::vector<GuardSpec>& guards = {}) {
   LookRun run;
   for (int look : rule.looks) {
     auto n = static_cast<std::size_t>(look);
     if (n > samples.base.size()) break;
-    run.verdict =
-        evaluate(prefix(samples, n), direction, prefix(guard_samples, n), guards, rule);
+    run.verdict = evaluate(prefix(samples, n), direction, prefix(guard_samples, n), guards, rule, prior);
     run.pairs = look;
     if (run.verdict.outcome != Outcome::undecided) break;
   }
   return run;
 }
+
+// The calibrated noise of a quiet 1% machine: 1.4% per pair, from 16 A/A pairs.
+const Prior k_prior{0.014, 7};
 
 // 10% lower with about 1% noise on the ratio.
 const std::vector<double> k_win = {0.90, 0.91, 0.895, 0.905, 0.90, 0.89,
@@ -66,10 +71,12 @@ const std::vector<double> k_win = {0.90, 0.91, 0.895, 0.905, 0.90, 0.89,
 const std::vector<double> k_loss = {1.10, 1.11, 1.095, 1.105, 1.10, 1.09,
                                     1.11, 1.10, 1.098, 1.102, 1.10, 1.106};
 
-TEST(DecisionLooks, IsLookFollowsTheRule) {
+TEST(DecisionLooks, LooksAreBlockEnds) {
   Rule rule;
-  for (int n : {3, 5, 7, 9, 12}) EXPECT_TRUE(is_look(rule, n)) << n;
-  for (int n : {0, 1, 2, 4, 6, 8, 10, 11, 13}) EXPECT_FALSE(is_look(rule, n)) << n;
+  for (int n : {2, 4, 6, 8, 10, 12}) EXPECT_TRUE(is_look(rule, n)) << n;
+  for (int n : {0, 1, 3, 5, 7, 9, 11, 13}) EXPECT_FALSE(is_look(rule, n)) << n;
+  EXPECT_EQ(rule.max_pairs, rule.looks.back());
+  for (int look : rule.looks) EXPECT_EQ(look % k_block_pairs, 0) << look;
 }
 
 TEST(DecisionNames, ToString) {
@@ -81,188 +88,193 @@ TEST(DecisionNames, ToString) {
   EXPECT_STREQ(to_string(Direction::higher), "higher");
 }
 
-TEST(DecisionRule, ClearWinKeepsAtLookFiveNotBefore) {
-  Paired win = with_ratios(k_win);
-  Verdict first = evaluate(prefix(win, 3), Direction::lower, {}, {}, Rule{});
-  EXPECT_EQ(first.outcome, Outcome::undecided) << "the first look never keeps";
-
-  LookRun run = run_looks(win, Direction::lower);
+TEST(DecisionRule, WithCalibratedNoiseAClearWinPassesAfterOneBlock) {
+  LookRun run = run_looks(with_ratios(k_win), Direction::lower, Rule{}, k_prior);
   EXPECT_EQ(run.verdict.outcome, Outcome::keep);
-  EXPECT_EQ(run.pairs, 5);
+  EXPECT_EQ(run.pairs, 2);
   EXPECT_EQ(run.verdict.reason, "improved");
+  EXPECT_TRUE(run.verdict.primary.pooled);
   EXPECT_NEAR(run.verdict.primary.change, -0.10, 0.005);
-  EXPECT_GT(run.verdict.primary.improvement, 0.10);
-  EXPECT_LT(run.verdict.primary.p_better, 0.0125);
-  EXPECT_EQ(run.verdict.primary.pairs, 5);
+  // The confirmation block it asks for: one block suffices for so clear a win.
+  EXPECT_EQ(run.verdict.confirmation_pairs, 2);
 }
 
-TEST(DecisionRule, ClearLossDiscardsAtLookThreeAsRegression) {
-  LookRun run = run_looks(with_ratios(k_loss), Direction::lower);
+TEST(DecisionRule, WithoutCalibrationOneBlockDecidesNothing) {
+  // One block has only its two pairs' spread, at one degree of freedom: too little to decide.
+  Verdict one = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{});
+  EXPECT_EQ(one.outcome, Outcome::undecided);
+  EXPECT_FALSE(one.primary.pooled);
+  EXPECT_TRUE(std::isfinite(one.primary.ci_high));
+  LookRun run = run_looks(with_ratios(k_win), Direction::lower);
+  EXPECT_EQ(run.verdict.outcome, Outcome::keep);
+  EXPECT_GT(run.pairs, 2);
+  EXPECT_LE(run.pairs, 6);
+  EXPECT_FALSE(run.verdict.primary.pooled);
+}
+
+TEST(DecisionRule, ClearRegressionIsDiscardedAfterTwoPairs) {
+  LookRun run = run_looks(with_ratios(k_loss), Direction::lower, Rule{}, k_prior);
   EXPECT_EQ(run.verdict.outcome, Outcome::discard);
-  EXPECT_EQ(run.pairs, 3);
+  EXPECT_EQ(run.pairs, 2);
   EXPECT_EQ(run.verdict.reason, "regression");
   EXPECT_LT(run.verdict.primary.improvement, 0);
 }
 
-TEST(DecisionRule, ANoisyNoOpWithAWorseMedianIsNoEffectNotARegression) {
-  // Median 3% worse, but the pairs scatter from -3% to +19%: nothing shows the change is worse.
-  Paired p{{100, 100, 100}, {103, 119, 97}};
-  Verdict v = evaluate(p, Direction::lower, {}, {}, Rule{});
-  ASSERT_EQ(v.outcome, Outcome::discard);
-  EXPECT_GT(v.primary.change, 0.01);
-  EXPECT_LT(v.primary.ci_low, 0);
-  EXPECT_EQ(v.reason, "no effect");
-  // The same median with a tight spread is a regression.
-  Paired q{{100, 100, 100}, {103, 103.2, 102.9}};
-  Verdict w = evaluate(q, Direction::lower, {}, {}, Rule{});
+TEST(DecisionRule, ANoOpIsADeadEndOnlyWhenItsIntervalRulesOutMinEffect) {
+  // Quiet pairs (+-0.3%): the interval soon excludes a 1% improvement.
+  std::vector<double> quiet;
+  for (int i = 0; i < 12; ++i) quiet.push_back(i % 2 == 0 ? 1.003 : 0.997);
+  const Prior calm{0.004, 7};
+  LookRun dead = run_looks(with_ratios(quiet), Direction::lower, Rule{}, calm);
+  EXPECT_GT(dead.pairs, 2) << "one block cannot rule it out yet; a quiet machine reaches it soon";
+  EXPECT_EQ(dead.verdict.outcome, Outcome::discard);
+  EXPECT_EQ(dead.verdict.reason, "no effect");
+  EXPECT_GT(dead.verdict.primary.ci_low, -0.01) << "the interval excludes a 1% improvement";
+
+  // The same no-op on a noisy machine (5% per pair): not promising, but the interval still
+  // holds a 1% improvement, so it is underpowered, not a dead end.
+  const Prior noisy{0.05, 7};
+  LookRun weak = run_looks(with_ratios(quiet), Direction::lower, Rule{}, noisy);
+  EXPECT_EQ(weak.verdict.outcome, Outcome::inconclusive);
+  EXPECT_EQ(weak.verdict.reason, "underpowered");
+  EXPECT_LT(weak.verdict.primary.ci_low, -0.01);
+}
+
+TEST(DecisionRule, ANoisyWorseEstimateIsNotARegressionWithoutEvidence) {
+  // 3% worse on average, but the pairs scatter from -3% to +19%.
+  Paired p{{100, 100, 100, 100}, {103, 119, 97, 100}};
+  Verdict v = evaluate(p, Direction::lower, {}, {}, Rule{}, k_prior);
+  ASSERT_NE(v.outcome, Outcome::keep);
+  EXPECT_NE(v.reason, "regression");
+  // A tight 3% loss is one.
+  Paired q{{100, 100, 100, 100}, {103, 103.2, 102.9, 103.1}};
+  Verdict w = evaluate(q, Direction::lower, {}, {}, Rule{}, Prior{0.003, 7});
   ASSERT_EQ(w.outcome, Outcome::discard);
   EXPECT_EQ(w.reason, "regression");
 }
 
-TEST(DecisionRule, NoOpDiscardsAsNoEffectByLookFive) {
-  std::vector<double> ratios;
-  for (int i = 0; i < 12; ++i) ratios.push_back(i % 2 == 0 ? 1.003 : 0.997);
-  LookRun run = run_looks(with_ratios(ratios), Direction::lower);
-  EXPECT_EQ(run.verdict.outcome, Outcome::discard);
-  EXPECT_LE(run.pairs, 5);
-  EXPECT_EQ(run.verdict.reason, "no effect");
-}
-
-TEST(DecisionRule, SmallNoisyEffectIsUndecidedThenInconclusive) {
-  // About 1.2% better in the median, with several percent of noise.
-  const std::vector<double> d = {-0.045, 0.025, -0.012, 0.020,  -0.040, -0.012,
-                                 0.030,  -0.013, -0.035, 0.028, -0.012, -0.045};
+TEST(DecisionRule, SmallPromisingEffectIsUndecidedThenInconclusive) {
+  // About 1.6% better, with several percent of noise per pair.
+  const std::vector<double> d = {-0.050, 0.020, -0.017, 0.015,  -0.045, -0.017,
+                                 0.025,  -0.018, -0.040, 0.007, -0.017, -0.050};
   std::vector<double> ratios;
   for (double x : d) ratios.push_back(std::exp(x));
   Paired samples = with_ratios(ratios);
   Rule rule;
-  for (int look : {3, 5, 7, 9}) {
-    Verdict v = evaluate(prefix(samples, static_cast<std::size_t>(look)), Direction::lower, {}, {},
-                         rule);
-    EXPECT_EQ(v.outcome, Outcome::undecided) << "at " << look << ": " << v.reason;
-  }
-  Verdict last = evaluate(samples, Direction::lower, {}, {}, rule);
-  EXPECT_EQ(last.outcome, Outcome::inconclusive);
-  EXPECT_EQ(last.reason, "undecided after 12 pairs");
-  EXPECT_NEAR(last.primary.change, -0.012, 0.001);
-  EXPECT_GT(last.primary.p_better, 0.0125);
-  EXPECT_LT(last.primary.p_better, 0.5);
+  LookRun run = run_looks(samples, Direction::lower, rule);
+  EXPECT_EQ(run.pairs, 12);
+  EXPECT_EQ(run.verdict.outcome, Outcome::inconclusive);
+  EXPECT_EQ(run.verdict.reason, "undecided after 12 pairs");
+  EXPECT_LT(run.verdict.primary.change, -0.01);
+  EXPECT_GT(run.verdict.primary.p_better, look_alpha(rule, 12));
 }
 
 TEST(DecisionRule, HigherIsBetterMirrors) {
-  // Throughput 10% up is a win, 10% down a regression.
-  LookRun win = run_looks(with_ratios(k_loss), Direction::higher);
+  LookRun win = run_looks(with_ratios(k_loss), Direction::higher, Rule{}, k_prior);
   EXPECT_EQ(win.verdict.outcome, Outcome::keep);
-  EXPECT_EQ(win.pairs, 5);
   EXPECT_NEAR(win.verdict.primary.change, 0.10, 0.005);
   EXPECT_GT(win.verdict.primary.improvement, 0.09);
 
-  LookRun loss = run_looks(with_ratios(k_win), Direction::higher);
+  LookRun loss = run_looks(with_ratios(k_win), Direction::higher, Rule{}, k_prior);
   EXPECT_EQ(loss.verdict.outcome, Outcome::discard);
-  EXPECT_EQ(loss.pairs, 3);
   EXPECT_EQ(loss.verdict.reason, "regression");
   EXPECT_NEAR(loss.verdict.primary.change, -0.10, 0.005);
 }
 
 TEST(DecisionRule, AtMaxPairsNeverUndecided) {
   Rule rule;
-  rule.looks = {3, 5};
-  rule.max_pairs = 5;
-  // A median improvement of 0.8%: below min_effect, above half of it, so no look decides it.
-  Paired samples = with_ratios({0.992, 0.97, 1.01, 0.992, 0.99});
-  EXPECT_EQ(evaluate(prefix(samples, 3), Direction::lower, {}, {}, rule).outcome,
-            Outcome::undecided);
+  rule.looks = {2, 4};
+  rule.max_pairs = 4;
+  // 0.8% better in a wobble of +-2%: no look settles it early.
+  Paired samples = with_ratios({0.972, 1.012, 0.988, 0.996});
+  EXPECT_EQ(evaluate(prefix(samples, 2), Direction::lower, {}, {}, rule).outcome, Outcome::undecided);
   Verdict v = evaluate(samples, Direction::lower, {}, {}, rule);
+  EXPECT_NE(v.outcome, Outcome::undecided);
+  EXPECT_NE(v.outcome, Outcome::keep);
+}
+
+TEST(DecisionRule, FirstBlockIntervalsAreWidenedForTheLooks) {
+  // The first block reports an interval that holds whichever look it stopped at (1 - 0.05 /
+  // looks), wider than a plain 95% one on the same pairs.
+  Paired p = with_ratios({0.97, 0.99, 0.975, 0.985, 0.96, 0.99});
+  const Effect plain = estimate(p, Direction::lower, k_prior);
+  const Verdict v = evaluate(p, Direction::lower, {}, {}, Rule{}, k_prior);
+  EXPECT_DOUBLE_EQ(v.primary.change, plain.change);
+  EXPECT_LT(v.primary.ci_low, plain.ci_low);
+  EXPECT_GT(v.primary.ci_high, plain.ci_high);
+}
+
+TEST(DecisionConfirmation, AgreeingBlockKeepsAndReportsItsOwnEffect) {
+  const Verdict pass = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{}, k_prior);
+  ASSERT_EQ(pass.outcome, Outcome::keep);
+  // The fresh block sees 8% rather than the first block's 10%.
+  const Paired block = with_ratios({0.92, 0.925, 0.915, 0.92});
+  const std::map<std::string, Paired> none;
+  const Verdict v = evaluate_confirmation(pass, {block, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
+  EXPECT_EQ(v.outcome, Outcome::keep);
+  EXPECT_EQ(v.reason, "improved");
+  EXPECT_NEAR(v.primary.change, -0.08, 0.003) << "the reported effect is the confirmation block's";
+  ASSERT_TRUE(v.first_block.has_value());
+  EXPECT_NEAR(v.first_block->change, -0.10, 0.005);
+}
+
+TEST(DecisionConfirmation, DisagreeingBlockIsNotConfirmedNotADeadEnd) {
+  const Verdict pass = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{}, k_prior);
+  const std::map<std::string, Paired> none;
+  // The fresh block shows nothing: the first block's pass was a streak.
+  const Paired flat = with_ratios({1.01, 0.995, 1.0, 1.005});
+  const Verdict v = evaluate_confirmation(pass, {flat, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
   EXPECT_EQ(v.outcome, Outcome::inconclusive);
-  EXPECT_EQ(v.reason, "undecided after 5 pairs");
+  EXPECT_EQ(v.reason, "not confirmed");
+  // With a quiet machine the same block rules a 1% improvement out: then it is a dead end.
+  const Verdict dead =
+      evaluate_confirmation(pass, {flat, none, none}, Direction::lower, {}, {}, Rule{}, Prior{0.003, 7});
+  EXPECT_EQ(dead.outcome, Outcome::discard);
+  EXPECT_EQ(dead.reason, "no effect");
+}
+
+TEST(DecisionConfirmation, AnUntestableBlockGrowsByOneBlock) {
+  const Verdict pass = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{}, k_prior);
+  const std::map<std::string, Paired> none;
+  // One pair hit by a 30% hiccup: far noisier than calibrated, so nothing can be tested yet.
+  const Paired hiccup = with_ratios({0.9, 1.2});
+  const Verdict v = evaluate_confirmation(pass, {hiccup, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
+  EXPECT_EQ(v.outcome, Outcome::undecided);
+  EXPECT_EQ(v.confirmation_pairs, 4);
 }
 
 TEST(DecisionGuards, SignificantGuardRegressionDiscardsAClearWin) {
   Paired win = with_ratios(k_win);
   std::map<std::string, Paired> guard_samples = {
-      {"rss_kb", Paired{{1000, 1000, 1000, 1000, 1000}, {1120, 1118, 1122, 1121, 1119}}}};
+      {"rss_kb", Paired{{1000, 1000, 1000, 1000}, {1120, 1118, 1122, 1121}}}};
   std::vector<GuardSpec> guards = {{"rss_kb", Direction::lower, 0.05}};
-  Verdict v = evaluate(prefix(win, 5), Direction::lower, guard_samples, guards, Rule{});
+  Verdict v = evaluate(prefix(win, 4), Direction::lower, guard_samples, guards, Rule{}, k_prior);
   EXPECT_EQ(v.outcome, Outcome::discard);
   EXPECT_EQ(v.reason, "guard rss_kb worse by 12.0% (tolerance 5%)");
   ASSERT_EQ(v.guards.count("rss_kb"), 1u);
-  EXPECT_NEAR(v.guards.at("rss_kb").change, 0.12, 1e-9);
-  EXPECT_LT(v.guards.at("rss_kb").p_worse, 0.0125);
-  EXPECT_EQ(v.primary.pairs, 5);
-
-  // So consistent a regression is significant already at the first look.
-  Verdict early = evaluate(prefix(win, 3), Direction::lower, prefix(guard_samples, 3), guards,
-                           Rule{});
-  EXPECT_EQ(early.outcome, Outcome::discard);
-  EXPECT_EQ(early.reason.rfind("guard rss_kb worse by", 0), 0u) << early.reason;
+  EXPECT_NEAR(v.guards.at("rss_kb").change, 0.12, 1e-3);
 }
 
-TEST(DecisionGuards, NoisyGuardMedianBeyondToleranceBlocksAKeep) {
+TEST(DecisionGuards, NoisyGuardBeyondToleranceBlocksAKeep) {
   Paired win = with_ratios(k_win);
-  // Median 8% worse but far too noisy to be significant.
-  std::map<std::string, Paired> guard_samples = {
-      {"rss_kb", Paired{{100, 100, 100, 100, 100}, {130, 95, 108, 125, 90}}}};
+  // 8% worse on average but far too noisy to be significant: a keep still may not carry it.
+  std::map<std::string, Paired> guard_samples = {{"rss_kb", Paired{{100, 100, 100, 100}, {130, 95, 108, 100}}}};
   std::vector<GuardSpec> guards = {{"rss_kb", Direction::lower, 0.05}};
-  Verdict early = evaluate(prefix(win, 3), Direction::lower, prefix(guard_samples, 3), guards,
-                           Rule{});
-  EXPECT_EQ(early.outcome, Outcome::undecided) << early.reason;
-
-  Verdict v = evaluate(prefix(win, 5), Direction::lower, guard_samples, guards, Rule{});
-  EXPECT_GT(v.guards.at("rss_kb").p_worse, 0.0125);
+  Verdict v = evaluate(prefix(win, 4), Direction::lower, guard_samples, guards, Rule{}, k_prior);
+  EXPECT_GT(v.guards.at("rss_kb").p_worse, 0.01);
   EXPECT_EQ(v.outcome, Outcome::discard);
-  EXPECT_EQ(v.reason, "guard rss_kb worse by 8.0% (tolerance 5%)");
+  EXPECT_EQ(v.reason.rfind("guard rss_kb worse by", 0), 0u) << v.reason;
 }
 
 TEST(DecisionGuards, GuardWithinToleranceDoesNotBlock) {
   Paired win = with_ratios(k_win);
   // A higher-is-better guard 2% down, tolerance 5%; and a guard nobody measured.
-  std::map<std::string, Paired> guard_samples = {
-      {"ops", Paired{{50, 50, 50, 50, 50}, {49, 49.1, 48.9, 49, 49.05}}}};
-  std::vector<GuardSpec> guards = {{"ops", Direction::higher, 0.05},
-                                   {"missing", Direction::lower, 0.01}};
-  Verdict v = evaluate(prefix(win, 5), Direction::lower, guard_samples, guards, Rule{});
+  std::map<std::string, Paired> guard_samples = {{"ops", Paired{{50, 50, 50, 50}, {49, 49.1, 48.9, 49}}}};
+  std::vector<GuardSpec> guards = {{"ops", Direction::higher, 0.05}, {"missing", Direction::lower, 0.01}};
+  Verdict v = evaluate(prefix(win, 4), Direction::lower, guard_samples, guards, Rule{}, k_prior);
   EXPECT_EQ(v.outcome, Outcome::keep) << v.reason;
   ASSERT_EQ(v.guards.size(), 1u);
-  EXPECT_NEAR(v.guards.at("ops").change, -0.02, 1e-9);
-  EXPECT_LT(v.guards.at("ops").improvement, 0);
-  EXPECT_LT(v.guards.at("ops").p_worse, 0.01);
-}
-
-TEST(DecisionGuards, PrimaryRegressionKeepsItsReasonNoEffectYieldsToTheGuard) {
-  std::map<std::string, Paired> guard_samples = {
-      {"rss_kb", Paired{{1000, 1000, 1000}, {1200, 1201, 1199}}}};
-  std::vector<GuardSpec> guards = {{"rss_kb", Direction::lower, 0.05}};
-  Verdict loss = evaluate(prefix(with_ratios(k_loss), 3), Direction::lower, guard_samples, guards,
-                          Rule{});
-  EXPECT_EQ(loss.outcome, Outcome::discard);
-  EXPECT_EQ(loss.reason, "regression");
-  EXPECT_EQ(loss.guards.count("rss_kb"), 1u);
-
-  Verdict noop = evaluate(with_ratios({1.003, 0.997, 1.003}), Direction::lower, guard_samples,
-                          guards, Rule{});
-  EXPECT_EQ(noop.outcome, Outcome::discard);
-  EXPECT_EQ(noop.reason, "guard rss_kb worse by 20.0% (tolerance 5%)");
-}
-
-TEST(DecisionGuards, SignificanceIsCorrectedForTheNumberOfGuards) {
-  // One guard 8% worse with a one-sided p between half the look's alpha and the look's alpha:
-  // significant alone, not when a second guard shares the error budget. The primary is
-  // undecided, so only significance can discard.
-  Paired primary = with_ratios({0.96, 1.01, 0.985, 0.99, 0.975});
-  Paired worse{{100, 100, 100, 100, 100}, {106.9, 108.55, 109.1, 107.67, 108.11}};
-  Paired fine{{100, 100, 100, 100, 100}, {100, 100, 100, 100, 100}};
-  std::vector<GuardSpec> one = {{"a", Direction::lower, 0.05}};
-  std::vector<GuardSpec> two = {{"a", Direction::lower, 0.05}, {"b", Direction::lower, 0.05}};
-  const double alpha = look_alpha(Rule{}, 5);
-  ASSERT_EQ(evaluate(primary, Direction::lower, {}, {}, Rule{}).outcome, Outcome::undecided);
-  Verdict alone = evaluate(primary, Direction::lower, {{"a", worse}}, one, Rule{});
-  const double p = alone.guards.at("a").p_worse;
-  ASSERT_GT(p, alpha / 2);
-  ASSERT_LT(p, alpha);
-  EXPECT_EQ(alone.outcome, Outcome::discard);
-  Verdict shared = evaluate(primary, Direction::lower, {{"a", worse}, {"b", fine}}, two, Rule{});
-  EXPECT_EQ(shared.outcome, Outcome::undecided) << shared.reason;
-  EXPECT_EQ(shared.guards.size(), 2u);
+  EXPECT_NEAR(v.guards.at("ops").change, -0.02, 1e-3);
 }
 
 TEST(DecisionEstimate, ConfidenceIntervalContainsTheTrueEffect) {
@@ -277,12 +289,9 @@ TEST(DecisionEstimate, ConfidenceIntervalContainsTheTrueEffect) {
   EXPECT_GT(e.ci_high, -0.05);
   EXPECT_LT(e.ci_low, e.change);
   EXPECT_GT(e.ci_high, e.change);
-  EXPECT_GT(e.ci_high - e.ci_low, 0.001);
   EXPECT_LT(e.ci_high - e.ci_low, 0.02);
   EXPECT_NEAR(e.change, -0.05, 0.002);
-  EXPECT_NEAR(e.improvement, 1 / 0.95 - 1, 0.002);
   EXPECT_LT(e.p_better, 1e-6);
-  EXPECT_GT(e.p_worse, 1 - 1e-6);
   EXPECT_NEAR(e.p_better + e.p_worse, 1, 1e-12);
 
   // The same samples read as higher-is-better: the same change, the opposite verdict.
@@ -293,66 +302,54 @@ TEST(DecisionEstimate, ConfidenceIntervalContainsTheTrueEffect) {
   EXPECT_NEAR(h.p_worse, e.p_better, 1e-15);
 }
 
-TEST(DecisionEstimate, IdenticalSamplesGiveNoChange) {
-  Paired same = with_ratios(std::vector<double>(7, 1.0));
-  Effect e = estimate(same, Direction::lower);
-  EXPECT_EQ(e.change, 0);
-  EXPECT_EQ(e.improvement, 0);
-  EXPECT_EQ(e.p_better, 1);
-  EXPECT_EQ(e.p_worse, 1);
-  EXPECT_EQ(e.ci_low, 0);
-  EXPECT_EQ(e.ci_high, 0);
-}
-
 TEST(DecisionEstimate, DegenerateSamples) {
+  Effect same = estimate(with_ratios(std::vector<double>(6, 1.0)), Direction::lower);
+  EXPECT_EQ(same.change, 0);
+  EXPECT_EQ(same.p_better, 1);
+  EXPECT_EQ(same.p_worse, 1);
   // Every pair exactly 10% lower: no variance, certain direction.
-  Effect sure = estimate(with_ratios(std::vector<double>(5, 0.9)), Direction::lower);
+  Effect sure = estimate(with_ratios(std::vector<double>(6, 0.9)), Direction::lower);
   EXPECT_EQ(sure.p_better, 0);
-  EXPECT_EQ(sure.p_worse, 1);
   EXPECT_NEAR(sure.change, -0.1, 1e-12);
-  EXPECT_NEAR(sure.ci_low, -0.1, 1e-12);
-
-  // One pair: no variance estimate, so no evidence either way.
+  // One pair and no calibration: no interval, no evidence either way.
   Effect one = estimate(with_ratios({0.5}), Direction::lower);
   EXPECT_EQ(one.pairs, 1);
-  EXPECT_NEAR(one.change, -0.5, 1e-12);
   EXPECT_EQ(one.p_better, 1);
-  EXPECT_EQ(one.p_worse, 1);
+  EXPECT_TRUE(std::isinf(one.ci_high));
 
   EXPECT_THROW(estimate(Paired{{1, 2}, {1}}, Direction::lower), std::invalid_argument);
   EXPECT_THROW(estimate(Paired{{1}, {0}}, Direction::lower), std::invalid_argument);
   EXPECT_THROW(estimate(Paired{}, Direction::lower), std::invalid_argument);
 }
 
-TEST(DecisionEstimate, TrimmingResistsOneWildPair) {
-  // One pair hit by a hiccup (3x slower) must not hide a steady 5% win once trimming kicks in.
-  std::vector<double> ratios(7, 0.95);
-  ratios[1] = 0.948;
-  ratios[2] = 0.953;
-  ratios[3] = 3.0;
-  ratios[5] = 0.951;
-  Effect e = estimate(with_ratios(ratios), Direction::lower);
-  EXPECT_LT(e.p_better, 0.001);
-  EXPECT_LT(e.ci_high, 0);
-}
-
-// The rule as the loop runs it, on simulated benchmarks with lognormal noise of 1% CV per run.
+// The two blocks as the loop runs them, on lognormal noise of 1% CV per run, with the
+// calibrated noise known.
 double kept_fraction(double true_ratio, unsigned seed) {
   const int trials = 300;
   const double sigma = std::sqrt(std::log1p(0.01 * 0.01));
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> noise(0.0, sigma);
-  Rule rule;
+  auto pairs = [&](int n) {
+    Paired p;
+    for (int i = 0; i < n; ++i) {
+      p.base.push_back(100.0 * std::exp(noise(rng)));
+      p.candidate.push_back(100.0 * true_ratio * std::exp(noise(rng)));
+    }
+    return p;
+  };
+  const Rule rule;
+  const Prior prior{std::sqrt(2.0) * sigma, 7};
+  const std::map<std::string, Paired> none;
   int kept = 0;
   for (int t = 0; t < trials; ++t) {
-    Paired samples;
-    for (int i = 0; i < rule.max_pairs; ++i) {
-      samples.base.push_back(100.0 * std::exp(noise(rng)));
-      samples.candidate.push_back(100.0 * true_ratio * std::exp(noise(rng)));
-    }
-    LookRun run = run_looks(samples, Direction::lower, rule);
+    LookRun run = run_looks(pairs(rule.max_pairs), Direction::lower, rule, prior);
     EXPECT_NE(run.verdict.outcome, Outcome::undecided);
-    if (run.verdict.outcome == Outcome::keep) ++kept;
+    if (run.verdict.outcome != Outcome::keep) continue;
+    Verdict v = evaluate_confirmation(run.verdict, {pairs(run.verdict.confirmation_pairs), none, none},
+                                      Direction::lower, {}, {}, rule, prior);
+    if (v.outcome == Outcome::undecided) v = evaluate_confirmation(run.verdict, {pairs(v.confirmation_pairs), none, none},
+                                                                  Direction::lower, {}, {}, rule, prior);
+    if (v.outcome == Outcome::keep) ++kept;
   }
   return static_cast<double>(kept) / trials;
 }
@@ -360,13 +357,13 @@ double kept_fraction(double true_ratio, unsigned seed) {
 TEST(DecisionSimulation, NoOpIsRarelyKept) {
   double kept = kept_fraction(1.0, 20240601);
   RecordProperty("kept_fraction", std::to_string(kept));
-  EXPECT_LE(kept, 0.05);
+  EXPECT_LE(kept, 0.01);
 }
 
 TEST(DecisionSimulation, FivePercentImprovementIsUsuallyKept) {
   double kept = kept_fraction(0.95, 20240602);
   RecordProperty("kept_fraction", std::to_string(kept));
-  EXPECT_GE(kept, 0.90);
+  EXPECT_GE(kept, 0.95);
 }
 
 } // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -91,6 +93,41 @@ TEST(SubprocessExit, ZeroIsOk) {
   EXPECT_EQ(r.tail, "");
   EXPECT_GE(r.seconds, 0.0);
   EXPECT_LT(r.seconds, 5.0);
+}
+
+TEST(SubprocessUsage, CpuTimeAndTheCpuItRanOn) {
+  // A shell loop that burns about 0.2 s of CPU in a child it waits for: wait4's rusage counts it.
+  Result r = run(shell("i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sh -c 'i=0; while [ $i -lt 100000 ]; "
+                       "do i=$((i+1)); done'"));
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_GT(r.cpu_seconds, 0.05);
+  EXPECT_LE(r.cpu_seconds, r.seconds * 2 + 0.05) << "at most the cores it had";
+  EXPECT_GE(r.cpu, 0);
+  EXPECT_LT(r.cpu, 4096);
+}
+
+TEST(SubprocessUsage, TheChildRunsOnTheCpusItWasGiven) {
+  cpu_set_t mine;
+  CPU_ZERO(&mine);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof mine, &mine), 0);
+  int first = 0;
+  while (!CPU_ISSET(first, &mine)) ++first;
+  RunSpec spec = shell("grep Cpus_allowed_list /proc/self/status");
+  spec.cpus = {first};
+  std::vector<std::string> lines;
+  collect_lines(spec, lines);
+  Result r = run(spec);
+  ASSERT_TRUE(r.ok()) << r.describe() << r.tail;
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "Cpus_allowed_list:\t" + std::to_string(first));
+  EXPECT_EQ(r.cpu, first) << "it last ran on the one CPU it had";
+  // A CPU it may not use fails the start, naming the setting.
+  spec.cpus = {CPU_SETSIZE - 1};
+  Result bad = run(spec);
+  if (!CPU_ISSET(CPU_SETSIZE - 1, &mine)) {
+    EXPECT_EQ(bad.ending, Ending::failed_to_start);
+    EXPECT_NE(bad.error.find("benchmark.cpus"), std::string::npos) << bad.error;
+  }
 }
 
 TEST(SubprocessExit, CodePropagates) {
