@@ -102,11 +102,21 @@ void read_build(const Reader& r, const Section& top, Build& out) {
 }
 
 void read_metric(const Reader& r, const Section& top, Metric& out) {
-  const Section s = r.child(top, "metric", {"name", "direction", "unit"});
+  const Section s = r.child(top, "metric", {"name", "direction", "unit", "repeat"});
   out.name = r.required_string(s, "name");
   check_metric_name(r, s.at("name"), out.name);
   if (const Entry* e = s.find("direction")) out.direction = r.direction(*e);
   if (const Entry* e = s.find("unit")) out.unit = r.string(*e);
+  if (const Entry* e = s.find("repeat")) {
+    const std::string text = r.string(*e);
+    if (text == "median") {
+      out.repeat = Repeat::median;
+    } else if (text == "last") {
+      out.repeat = Repeat::last;
+    } else {
+      r.fail(e->line, fmt::format("{}: expected median or last, got {}", e->key, detail::quote_value(text)));
+    }
+  }
 }
 
 void read_guards(const Reader& r, const Entry& entry, std::vector<decide::GuardSpec>& out) {

@@ -30,10 +30,15 @@ struct Build {
   Duration timeout = std::chrono::minutes(30);
 };
 
+// What one run's value of a name printed several times is: the median of its values, or the last
+// one (pi-autoresearch's rule). Mirrors metrics::Repeat (config may not include metrics/).
+enum class Repeat { median, last };
+
 struct Metric {
   std::string name;                            // required
   decide::Direction direction = decide::Direction::lower;
   std::string unit;
+  Repeat repeat = Repeat::median;              // key `repeat`, for every METRIC name of a run
 };
 
 struct Gate {

@@ -25,6 +25,7 @@ metric:
   name: time_ms                # required: the METRIC name to improve
   direction: lower             # lower or higher is better
   unit: ""                     # shown in reports, e.g. ms
+  repeat: median               # a name printed several times in one run: median or last of its values
 
 guards: []                     # secondary metrics that must not regress beyond a tolerance, e.g.:
 #  - name: rss_kb              # required: a METRIC name

@@ -63,7 +63,7 @@ CommandResult LocalExecutor::run(const Command& c) {
     o << fmt::format("==> [{}] {} in {:.2f}s\n", c.label, out.process.describe(), out.process.seconds);
   }
   if (c.scan_metrics) {
-    out.metrics = scanner.medians();
+    out.metrics = scanner.reduced(m_options.repeat ? m_options.repeat() : metrics::Repeat::median);
     out.rejected = scanner.rejected();
   }
   return out;

@@ -7,6 +7,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -45,7 +46,8 @@ class Bench {
   Context& m_ctx;
   int m_id;
   std::string m_title;
-  std::vector<std::string> m_warnings;
+  std::vector<std::string> m_warnings;     // the first of each distinct rejected METRIC line, at most 20
+  std::set<std::string> m_seen_rejected;   // rejected METRIC lines already warned about
   std::optional<std::string> m_tail;
   double m_seconds = 0;
 };
