@@ -25,7 +25,7 @@ Summary run_session(const Options& options, session::Progress& progress, const E
                         return session.config().metric.repeat == config::Repeat::last ? metrics::Repeat::last
                                                                                       : metrics::Repeat::median;
                       },
-                      &session.sandbox()};
+                      [&session] { return session.config().shell_path.string(); }, &session.sandbox()};
   run_log = session.run_log();
   std::unique_ptr<exec::Executor> executor = make_executor(setup, faults);
   pipeline::Context ctx{session, *executor, faults};
@@ -88,6 +88,7 @@ Summary run(const Options& options, session::Progress& progress) {
     lo.token = s.token;
     lo.max_log_mb = s.max_log_mb;
     lo.repeat = s.repeat;
+    lo.shell = s.shell;
     lo.sandbox = s.sandbox;
     // A fault plan may stop the process right after a child of a given kind started
     // ("spawn:build", "spawn:gate", "spawn:pair", "spawn:warmup").

@@ -139,6 +139,10 @@ struct Config {
   Hooks hooks;
   Calibration calibration;
   Sandbox sandbox;
+  // Key `shell`: every command runs as `<shell> -c <command>`. As written (empty: not given), and
+  // resolved when the config is loaded: a name is looked up in PATH, a path must be absolute.
+  std::string shell;
+  std::filesystem::path shell_path = "/bin/sh";
   int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
 };
 

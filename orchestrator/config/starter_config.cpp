@@ -11,6 +11,7 @@ std::string starter_config() {
 
 session: default               # names the session branch autoresearch/<session>: letters, digits, . _ -
 goal: ""                       # free text for reports and proposers: what to improve, and why
+# shell: bash                  # runs every command as `<shell> -c ...`; a name in PATH or an absolute path; default /bin/sh
 
 benchmark:
   command: ./bench.sh          # required: shell command run in a worktree; prints METRIC <name>=<number>

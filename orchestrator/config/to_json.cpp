@@ -125,6 +125,7 @@ nlohmann::json to_json(const Config& config) {
   // Written only when not the default: a journal written before the key existed then sees the
   // same config, and no new segment starts on upgrade.
   if (config.metric.repeat == Repeat::last) out["metric"]["repeat"] = "last";
+  if (!config.shell.empty()) out["shell"] = config.shell;
   return out;
 }
 

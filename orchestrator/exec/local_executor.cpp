@@ -43,6 +43,7 @@ CommandResult LocalExecutor::run(const Command& c) {
   if (m_options.on_spawn) spec.on_spawn = [this, &c](int) { m_options.on_spawn(c); };
   spec.env = {{"AUTORESEARCH_SESSION", m_options.session}, {"AUTORESEARCH_EXPERIMENT", std::to_string(c.experiment)}};
   spec.env.insert(spec.env.end(), c.env.begin(), c.env.end());
+  if (m_options.shell) spec.shell = m_options.shell();
   const bool confined = m_options.sandbox != nullptr && m_options.sandbox->confined();
   if (confined) {
     m_options.sandbox->confine(spec, c.command, c.side, c.cwd);

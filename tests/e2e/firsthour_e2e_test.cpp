@@ -367,5 +367,37 @@ TEST_F(FirstHourE2E, CleanIsRefusedWhileARunHoldsTheLock) {
   EXPECT_TRUE(end.exited && end.code == 130) << end.describe() << "\n" << child.output();
 }
 
+TEST_F(FirstHourE2E, ShellKeyRunsCommandsWithTheNamedShell) {
+  // `source` and `[[ ]]` are bash: /bin/sh (dash on Debian) fails the command; and where /bin/sh
+  // is bash, $0 still names sh, and no metric is printed.
+  FixtureRepo repo = make_repo("score() { awk '{print 100*$1}' speed.txt; }\n");
+  robust::edit_file(repo.root / "autoresearch.config.yaml", " ./bench.sh\n",
+                    " source ./bench.sh && [[ $0 == *bash ]] && echo \"METRIC score=$(score)\"\n");
+  commit_queue(repo);
+  CliResult with_sh = run_cli(repo.root, "run --dry-run");
+  EXPECT_EQ(with_sh.exit_code, 1) << with_sh.output;
+  EXPECT_NE(with_sh.output.find("dry run: benchmark "), std::string::npos) << with_sh.output;
+
+  write_text(repo.root / "autoresearch.config.yaml",
+             read_text(repo.root / "autoresearch.config.yaml") + "shell: no-such-shell-here\n");
+  CliResult typo = run_cli(repo.root, "run --dry-run");
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+  EXPECT_NE(typo.output.find("shell: \"no-such-shell-here\" not found in PATH"), std::string::npos) << typo.output;
+
+  robust::edit_file(repo.root / "autoresearch.config.yaml", "shell: no-such-shell-here", "shell: bash");
+  repo.queue_change("01-faster.patch", "Title: Twice as fast", "speed.txt", "0.5\n");
+  commit_queue(repo);
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> r = repo.records();
+  ASSERT_EQ(r.size(), 1u) << run.output;
+  EXPECT_EQ(r[0]["status"], "keep") << r[0].dump();
+  EXPECT_EQ(r[0]["metric"]["candidate_median"], 50.0) << r[0].dump();
+  // The journal header names it: a change of shell starts a new segment.
+  std::vector<json> lines = robust::journal_lines(repo.root);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0]["config"]["shell"], "bash") << lines[0].dump();
+}
+
 }  // namespace
 }  // namespace ar::test
