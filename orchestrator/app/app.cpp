@@ -76,6 +76,18 @@ Summary run(const Options& options, session::Progress& progress, const ExecutorF
     throw;
   }
   tidy(false);
+  std::vector<std::string> created;
+  if (!before.branch) created.push_back("the branch autoresearch/" + session);
+  if (!before.worktrees) created.push_back("the worktrees");
+  if (!before.state_dir) created.push_back(kept_paths.state_dir.filename().string() + "/");
+  if (!created.empty()) {
+    std::string list = created.back();
+    if (created.size() > 1) {
+      created.pop_back();
+      list = fmt::format("{} and {}", fmt::join(created, ", "), list);
+    }
+    summary.stop_reason += fmt::format("; {} it had to create {} removed", list, created.empty() ? "was" : "were");
+  }
   return summary;
 }
 

@@ -182,6 +182,10 @@ TEST_F(FirstHourE2E, DryRunLeavesNoBranchNoWorktreesNoJournalNoState) {
   CliResult dry = run_cli(repo.root, "run --dry-run");
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_NE(dry.output.find("METRIC score: median 550"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("nothing was recorded; the branch autoresearch/e2e, the worktrees and .autoresearch/ it "
+                            "had to create were removed"),
+            std::string::npos)
+      << dry.output;
   EXPECT_EQ(branches(repo), "");
   EXPECT_EQ(worktrees(repo), 1u) << git(repo.root, "worktree list");
   EXPECT_FALSE(fs::exists(repo.root / "results.jsonl"));
@@ -220,6 +224,7 @@ TEST_F(FirstHourE2E, DryRunAfterARunChangesNeitherBranchNorWorktreesNorJournal) 
 
   CliResult dry = run_cli(repo.root, "run --dry-run");
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_EQ(dry.output.find("had to create"), std::string::npos) << dry.output;
   EXPECT_EQ(read_text(repo.root / "results.jsonl"), journal);
   EXPECT_EQ(git(repo.root, "rev-parse autoresearch/e2e"), tip);
   EXPECT_EQ(git(repo.root, "worktree list --porcelain"), trees);
