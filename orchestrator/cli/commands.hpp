@@ -41,15 +41,6 @@ struct ReportOptions {
 int run_report(const ReportOptions& options);
 void setup_report(CLI::App& app, int& exit_code);
 
-// clean: a session's worktrees and state; with delete_branch its branch and journal lines too.
-struct CleanOptions {
-  std::filesystem::path config = k_default_config;
-  std::string session;  // empty: the config's
-  bool delete_branch = false;
-};
-int run_clean(const CleanOptions& options);
-void setup_clean(CLI::App& app, int& exit_code);
-
 // calibrate and verify: measurements outside the experiment loop.
 struct MeasureOptions {
   std::filesystem::path config = k_default_config;
@@ -59,5 +50,14 @@ struct MeasureOptions {
 int run_measure(const MeasureOptions& options);
 void setup_calibrate(CLI::App& app, int& exit_code);
 void setup_verify(CLI::App& app, int& exit_code);
+
+// clean: a session's worktrees and state; with delete_branch its branch and journal lines too.
+struct CleanOptions {
+  std::filesystem::path config = k_default_config;
+  std::string session;  // empty: the config's
+  bool delete_branch = false;
+};
+int run_clean(const CleanOptions& options);
+void setup_clean(CLI::App& app, int& exit_code);
 
 } // namespace ar::cli
