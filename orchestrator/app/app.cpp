@@ -4,6 +4,8 @@
 #include "exec/local_executor.hpp"
 #include "git/git.hpp"
 #include "util/error.hpp"
+#include "session/cleanup.hpp"
+#include "session/state.hpp"
 
 #include <fmt/format.h>
 
@@ -11,15 +13,21 @@ namespace ar::app {
 
 namespace fs = std::filesystem;
 
-Summary run(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor) {
-  config::Config cfg = config::load(options.config_path);
-  git::Repository repo = git::Repository::discover(fs::absolute(options.config_path).parent_path());
-  session::Paths paths = session::Paths::make(cfg, repo.workdir());
+namespace {
+
+Summary run_session(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor,
+                    config::Config cfg, git::Repository repo, session::Paths paths, fs::path& run_log) {
   session::Session session(std::move(cfg), std::move(repo), std::move(paths), progress);
   session.open(options.mode == Mode::run);
   util::FaultPlan faults = options.faults;
   ExecutorSetup setup{session.config().session, session.token(), session.paths().logs, session.run_log(),
-                      [&session] { return session.config().limits.max_log_mb; }, &session.sandbox()};
+                      [&session] { return session.config().limits.max_log_mb; },
+                      [&session] {
+                        return session.config().metric.repeat == config::Repeat::last ? metrics::Repeat::last
+                                                                                      : metrics::Repeat::median;
+                      },
+                      [&session] { return session.config().shell_path.string(); }, &session.sandbox()};
+  run_log = session.run_log();
   std::unique_ptr<exec::Executor> executor = make_executor(setup, faults);
   pipeline::Context ctx{session, *executor, faults, util::plan_pinning(session.config().benchmark.cpus, util::allowed_cpus())};
   if (!ctx.pinning.error.empty())
@@ -39,6 +47,55 @@ Summary run(const Options& options, session::Progress& progress, const ExecutorF
   return run_loop(ctx, options.once);
 }
 
+}  // namespace
+
+Summary run(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor) {
+  config::Config cfg = config::load(options.config_path);
+  const fs::path start = fs::absolute(options.config_path).parent_path();
+  git::Repository repo = git::Repository::discover(start);
+  session::Paths paths = session::Paths::make(cfg, repo.workdir());
+  fs::path run_log;
+  if (options.mode != Mode::dry_run) {
+    return run_session(options, progress, make_executor, std::move(cfg), std::move(repo), std::move(paths), run_log);
+  }
+  // A dry run leaves nothing that lasts: what it had to create (branch, worktrees, state folder)
+  // goes once its session is closed, whatever the outcome. A failure keeps the run log it names.
+  const std::string session = cfg.session;
+  const session::Paths kept_paths = paths;
+  const session::Footprint before = session::footprint(repo, paths, session);
+  auto tidy = [&](bool failed) {
+    try {
+      // Under the run lock again: a run that started meanwhile keeps what it uses.
+      session::RunLock lock(kept_paths);
+      git::Repository again = git::Repository::discover(start);
+      session::remove_created(again, kept_paths, session, before, failed ? run_log : fs::path());
+    } catch (const std::exception& e) {
+      progress.note(fmt::format("warning: the dry run could not remove what it created: {}", e.what()));
+    }
+  };
+  Summary summary;
+  try {
+    summary = run_session(options, progress, make_executor, std::move(cfg), std::move(repo), std::move(paths), run_log);
+  } catch (...) {
+    tidy(true);
+    throw;
+  }
+  tidy(false);
+  std::vector<std::string> created;
+  if (!before.branch) created.push_back("the branch autoresearch/" + session);
+  if (!before.worktrees) created.push_back("the worktrees");
+  if (!before.state_dir) created.push_back(kept_paths.state_dir.filename().string() + "/");
+  if (!created.empty()) {
+    std::string list = created.back();
+    if (created.size() > 1) {
+      created.pop_back();
+      list = fmt::format("{} and {}", fmt::join(created, ", "), list);
+    }
+    summary.stop_reason += fmt::format("; {} it had to create {} removed", list, created.empty() ? "was" : "were");
+  }
+  return summary;
+}
+
 Summary run(const Options& options, session::Progress& progress) {
   return run(options, progress, [](const ExecutorSetup& s, util::FaultPlan& faults) {
     exec::LocalOptions lo;
@@ -47,6 +104,8 @@ Summary run(const Options& options, session::Progress& progress) {
     lo.run_log = s.run_log;
     lo.token = s.token;
     lo.max_log_mb = s.max_log_mb;
+    lo.repeat = s.repeat;
+    lo.shell = s.shell;
     lo.sandbox = s.sandbox;
     // A fault plan may stop the process right after a child of a given kind started
     // ("spawn:build", "spawn:gate", "spawn:pair", "spawn:warmup").

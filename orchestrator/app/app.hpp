@@ -47,6 +47,8 @@ struct ExecutorSetup {
   std::string session, token;
   std::filesystem::path logs, run_log;
   std::function<int()> max_log_mb;  // the config in force's limits.max_log_mb (it may be edited)
+  std::function<metrics::Repeat()> repeat;  // the config in force's metric.repeat
+  std::function<std::string()> shell;       // the config in force's shell (its path)
   const exec::Sandbox* sandbox = nullptr;
 };
 using ExecutorFactory = std::function<std::unique_ptr<exec::Executor>(const ExecutorSetup&, util::FaultPlan&)>;

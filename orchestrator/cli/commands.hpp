@@ -70,4 +70,13 @@ int run_measure(const MeasureOptions& options);
 void setup_calibrate(CLI::App& app, int& exit_code);
 void setup_verify(CLI::App& app, int& exit_code);
 
+// clean: a session's worktrees and state; with delete_branch its branch and journal lines too.
+struct CleanOptions {
+  std::filesystem::path config = k_default_config;
+  std::string session;  // empty: the config's
+  bool delete_branch = false;
+};
+int run_clean(const CleanOptions& options);
+void setup_clean(CLI::App& app, int& exit_code);
+
 } // namespace ar::cli

@@ -32,9 +32,19 @@ json status_json(const StatusOptions& options) {
 
   json out = {{"session", cfg.session}, {"branch", "autoresearch/" + cfg.session}, {"warnings", warnings}};
   std::optional<json> state = session::read_state(paths);
-  bool running =
-      state && state->contains("pid") && (*state)["pid"].is_number() && session::pid_alive((*state)["pid"].get<long>());
+  const bool has_pid = state && state->contains("pid") && (*state)["pid"].is_number();
+  // The pid alone can lie (a zombie, or a number reused after a kill -9): a live run also holds
+  // the lock, which dies with its process.
+  const bool running = has_pid && session::pid_alive((*state)["pid"].get<long>()) && session::lock_held(paths);
   out["running"] = running;
+  if (has_pid && !running) {
+    json dead = {{"pid", (*state)["pid"]}, {"started_at", state->value("started_at", "")}};
+    if ((*state)["experiment"].is_object()) {
+      const json& e = (*state)["experiment"];
+      dead["experiment"] = {{"id", e.value("id", 0)}, {"title", e.value("title", "")}, {"stage", e.value("stage", "")}};
+    }
+    out["dead_run"] = dead;
+  }
   if (running) {
     out["pid"] = (*state)["pid"];
     out["started_at"] = state->value("started_at", "");
@@ -84,6 +94,16 @@ void print_status(const json& s) {
       fmt::print("  now:     #{} {}: {}\n", c["id"].get<int>(), c["title"].get<std::string>(),
                  c["stage"].get<std::string>());
     }
+  } else if (s.contains("dead_run")) {
+    const json& d = s["dead_run"];
+    std::string where;
+    if (d.contains("experiment")) {
+      where = fmt::format(" during #{} {} ({}); the next run records it as interrupted",
+                          d["experiment"]["id"].get<int>(), d["experiment"]["title"].get<std::string>(),
+                          d["experiment"]["stage"].get<std::string>());
+    }
+    fmt::print("  not running: the run started {} (pid {}) stopped without finishing{}\n",
+               d["started_at"].get<std::string>(), d["pid"].get<long>(), where);
   } else if (s.contains("last_stop")) {
     fmt::print("  not running; last run stopped {}: {}\n", s["last_stop"]["at"].get<std::string>(),
                s["last_stop"]["reason"].get<std::string>());

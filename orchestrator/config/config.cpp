@@ -17,11 +17,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <regex>
 #include <utility>
+
+#include <unistd.h>
 
 namespace ar::config {
 
@@ -112,11 +115,21 @@ void read_build(const Reader& r, const Section& top, Build& out) {
 }
 
 void read_metric(const Reader& r, const Section& top, Metric& out) {
-  const Section s = r.child(top, "metric", {"name", "direction", "unit"});
+  const Section s = r.child(top, "metric", {"name", "direction", "unit", "repeat"});
   out.name = r.required_string(s, "name");
   check_metric_name(r, s.at("name"), out.name);
   if (const Entry* e = s.find("direction")) out.direction = r.direction(*e);
   if (const Entry* e = s.find("unit")) out.unit = r.string(*e);
+  if (const Entry* e = s.find("repeat")) {
+    const std::string text = r.string(*e);
+    if (text == "median") {
+      out.repeat = Repeat::median;
+    } else if (text == "last") {
+      out.repeat = Repeat::last;
+    } else {
+      r.fail(e->line, fmt::format("{}: expected median or last, got {}", e->key, detail::quote_value(text)));
+    }
+  }
 }
 
 void read_guards(const Reader& r, const Entry& entry, std::vector<decide::GuardSpec>& out) {
@@ -371,6 +384,44 @@ void read_calibration(const Reader& r, const Section& top, Config& config) {
 }
 
 // `sandbox: auto` or `sandbox: {mode: strict, writable: [~/.cache, /var/tmp/build]}`.
+// The shell must exist when the config is loaded (in PATH for a bare name), so a typo is a config
+// error and not a crash of every command. The sandbox shows the root file system, so the same
+// path works inside it.
+void read_shell(const Reader& r, const Entry& e, Config& out) {
+  const std::string name = r.string(e);
+  auto runnable = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.empty()) r.fail(e.line, fmt::format("{}: empty; leave the key out for /bin/sh", e.key));
+  if (name.find('/') != std::string::npos) {
+    if (name.front() != '/') {
+      r.fail(e.line, fmt::format("{}: {} must be a name looked up in PATH (bash) or an absolute path", e.key,
+                                 detail::quote_value(name)));
+    }
+    if (!runnable(name)) r.fail(e.line, fmt::format("{}: {} is not an executable file", e.key, detail::quote_value(name)));
+    out.shell = name;
+    out.shell_path = name;
+    return;
+  }
+  const char* path_env = std::getenv("PATH");
+  std::string dirs = path_env != nullptr && *path_env != '\0' ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t pos = 0;
+  while (pos <= dirs.size()) {
+    std::size_t end = dirs.find(':', pos);
+    if (end == std::string::npos) end = dirs.size();
+    std::filesystem::path dir = dirs.substr(pos, end - pos);
+    pos = end + 1;
+    if (dir.empty() || dir.is_relative()) continue;
+    if (runnable(dir / name)) {
+      out.shell = name;
+      out.shell_path = dir / name;
+      return;
+    }
+  }
+  r.fail(e.line, fmt::format("{}: {} not found in PATH", e.key, detail::quote_value(name)));
+}
+
 void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
   const Entry* e = top.find("sandbox");
   if (e == nullptr) return;
@@ -451,12 +502,13 @@ Config load(const std::filesystem::path& path) {
   const Section top =
       r.section(root, "", 1,
                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected", "scope", "decision",
-                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox"});
+                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
   }
   if (const Entry* e = top.find("goal")) config.goal = r.string(*e);
+  if (const Entry* e = top.find("shell")) read_shell(r, *e, config);
   read_benchmark(r, top, config.benchmark);
   read_build(r, top, config.build);
   read_metric(r, top, config.metric);

@@ -34,10 +34,15 @@ struct Build {
   Duration timeout = std::chrono::minutes(30);
 };
 
+// What one run's value of a name printed several times is: the median of its values, or the last
+// one (pi-autoresearch's rule). Mirrors metrics::Repeat (config may not include metrics/).
+enum class Repeat { median, last };
+
 struct Metric {
   std::string name;                            // required
   decide::Direction direction = decide::Direction::lower;
   std::string unit;
+  Repeat repeat = Repeat::median;              // key `repeat`, for every METRIC name of a run
 };
 
 struct Gate {
@@ -140,6 +145,10 @@ struct Config {
   Hooks hooks;
   Calibration calibration;
   Sandbox sandbox;
+  // Key `shell`: every command runs as `<shell> -c <command>`. As written (empty: not given), and
+  // resolved when the config is loaded: a name is looked up in PATH, a path must be absolute.
+  std::string shell;
+  std::filesystem::path shell_path = "/bin/sh";
   int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
 };
 

@@ -11,6 +11,7 @@ std::string starter_config() {
 
 session: default               # names the session branch autoresearch/<session>: letters, digits, . _ -
 goal: ""                       # free text for reports and proposers: what to improve, and why
+# shell: bash                  # runs every command as `<shell> -c ...`; a name in PATH or an absolute path; default /bin/sh
 
 benchmark:
   command: ./bench.sh          # required: shell command run in a worktree; prints METRIC <name>=<number>
@@ -27,6 +28,7 @@ metric:
   name: time_ms                # required: the METRIC name to improve
   direction: lower             # lower or higher is better
   unit: ""                     # shown in reports, e.g. ms
+  repeat: median               # a name printed several times in one run: median or last of its values
 
 guards: []                     # secondary metrics that must not regress beyond a tolerance, e.g.:
 #  - name: rss_kb              # required: a METRIC name

@@ -75,7 +75,7 @@ nlohmann::json to_json(const Config& config) {
   }
   // The file's path is left out on purpose: the journal compares this object to detect a
   // change of config, and the same file reached by another path is not one.
-  return json{
+  json out{
       {"session", config.session},
       {"goal", config.goal},
       {"benchmark",
@@ -130,6 +130,11 @@ nlohmann::json to_json(const Config& config) {
         {"after",
          {{"command", config.hooks.after.command}, {"timeout", format_duration(config.hooks.after.timeout)}}}}},
   };
+  // Written only when not the default: a journal written before the key existed then sees the
+  // same config, and no new segment starts on upgrade.
+  if (config.metric.repeat == Repeat::last) out["metric"]["repeat"] = "last";
+  if (!config.shell.empty()) out["shell"] = config.shell;
+  return out;
 }
 
 }  // namespace ar::config

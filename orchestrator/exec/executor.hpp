@@ -49,7 +49,7 @@ inline Command make_command(Kind kind, std::string label, int experiment, int si
 
 struct CommandResult {
   proc::Result process;                     // how it ended, its output's tail
-  std::map<std::string, double> metrics;    // METRIC medians (scan_metrics only)
+  std::map<std::string, double> metrics;    // METRIC values, one per name (scan_metrics only)
   std::vector<metrics::Rejected> rejected;  // METRIC lines that did not parse
 
   bool ok() const { return process.ok(); }

@@ -44,6 +44,7 @@ CommandResult LocalExecutor::run(const Command& c) {
   if (m_options.on_spawn) spec.on_spawn = [this, &c](int) { m_options.on_spawn(c); };
   spec.env = {{"AUTORESEARCH_SESSION", m_options.session}, {"AUTORESEARCH_EXPERIMENT", std::to_string(c.experiment)}};
   spec.env.insert(spec.env.end(), c.env.begin(), c.env.end());
+  if (m_options.shell) spec.shell = m_options.shell();
   const bool confined = m_options.sandbox != nullptr && m_options.sandbox->confined();
   if (confined) {
     m_options.sandbox->confine(spec, c.command, c.side, c.cwd);
@@ -64,7 +65,7 @@ CommandResult LocalExecutor::run(const Command& c) {
     o << fmt::format("==> [{}] {} in {:.2f}s\n", c.label, out.process.describe(), out.process.seconds);
   }
   if (c.scan_metrics) {
-    out.metrics = scanner.medians();
+    out.metrics = scanner.reduced(m_options.repeat ? m_options.repeat() : metrics::Repeat::median);
     out.rejected = scanner.rejected();
   }
   return out;

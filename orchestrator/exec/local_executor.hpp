@@ -18,6 +18,8 @@ struct LocalOptions {
   std::filesystem::path run_log;    // log of work outside experiments
   std::string token;                // proc::RunSpec::stray_token
   std::function<int()> max_log_mb;  // read at every command (the config may change); empty: 64
+  std::function<metrics::Repeat()> repeat;  // likewise: metric.repeat; empty: median
+  std::function<std::string()> shell;        // likewise: the shell's path; empty: /bin/sh
   const Sandbox* sandbox = nullptr;  // every command runs in it when it is confined
   // Called in the parent right after a child started, with the command (tests' fault plans).
   std::function<void(const Command&)> on_spawn;

@@ -226,7 +226,7 @@ void Sandbox::confine(proc::RunSpec& spec, const std::string& command, int side,
   }
   spec.argv = policy(side, true);
   if (has_side) spec.argv.insert(spec.argv.end(), {"--setenv", "TMPDIR", "/tmp"});
-  spec.argv.insert(spec.argv.end(), {"--chdir", canonical_or_self(cwd).string(), "--", "/bin/sh", "-c", command});
+  spec.argv.insert(spec.argv.end(), {"--chdir", canonical_or_self(cwd).string(), "--", spec.shell, "-c", command});
 }
 
 void Sandbox::clear_tmp(int side) const {

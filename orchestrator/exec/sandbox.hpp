@@ -68,7 +68,8 @@ class Sandbox {
 
   // Sets `spec` up to run `command` in `cwd` confined for `side` (0, 1: that worktree is writable
   // and /tmp is the side's own, with TMPDIR=/tmp; -1: no worktree is writable and /tmp is the
-  // machine's). Unconfined: plain `/bin/sh -c command`.
+  // machine's). The command runs with `spec.shell` (set it first). Unconfined: plain
+  // `<shell> -c command`.
   void confine(proc::RunSpec& spec, const std::string& command, int side, const std::filesystem::path& cwd) const;
 
   // Empties side's (0 or 1) private /tmp (a new candidate starts with an empty one); creates it

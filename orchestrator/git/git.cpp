@@ -212,6 +212,24 @@ Worktree Worktree::ensure(Repository& main, const std::string& name, const fs::p
   return w;
 }
 
+bool Worktree::remove(Repository& main, const std::string& name, const fs::path& path) {
+  bool found_any = false;
+  git_worktree* found = nullptr;
+  if (git_worktree_lookup(&found, main.get(), name.c_str()) == 0) {
+    WorktreePtr wt(found);
+    prune_worktree(wt.get());
+    found_any = true;
+  }
+  git_error_clear();
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    found_any = true;
+    fs::remove_all(path, ec);
+    if (ec) throw GitError(fmt::format("remove worktree folder {}: {}", path.string(), ec.message()));
+  }
+  return found_any;
+}
+
 git_oid Worktree::head_commit() const { return head_of(m_repo.get(), m_path); }
 
 std::string Worktree::head_branch() const {
@@ -330,8 +348,60 @@ void Worktree::stage_all() {
 
 // ---- patches -------------------------------------------------------------------------------
 
-ParsedPatch parse_patch(std::string_view text) {
+namespace {
+
+// git writes an added or deleted empty file as its "diff --git" and mode lines alone, with no
+// "---"/"+++" lines since there is no hunk; libgit2's parser wants them ("unexpected header
+// line"). Adds them to such a file's section; any other text comes back unchanged.
+std::string with_file_headers(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  std::string old_name, new_name;  // of the open "diff --git" section
+  bool added = false, deleted = false, has_headers = false;
+  auto close_section = [&] {
+    if ((added || deleted) && !has_headers && !old_name.empty()) {
+      out += added ? "--- /dev/null\n+++ " + new_name + "\n" : "--- " + old_name + "\n+++ /dev/null\n";
+    }
+    old_name.clear();
+    added = deleted = has_headers = false;
+  };
+  auto starts = [](std::string_view line, std::string_view prefix) { return line.substr(0, prefix.size()) == prefix; };
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    std::size_t next = end == std::string_view::npos ? text.size() : end + 1;
+    std::string_view line = text.substr(pos, next - pos);
+    std::string_view bare = line.substr(0, line.find_first_of("\r\n"));
+    pos = next;
+    if (starts(bare, "diff --git ")) {
+      close_section();
+      // "diff --git a/x b/x": quoted names (spaces, special bytes) are left to libgit2.
+      std::string_view rest = bare.substr(11);
+      std::size_t b = rest.find(" b/");
+      if (starts(rest, "a/") && b != std::string_view::npos) {
+        old_name = std::string(rest.substr(0, b));
+        new_name = std::string(rest.substr(b + 1));
+      }
+    } else if (starts(bare, "new file mode ")) {
+      added = true;
+    } else if (starts(bare, "deleted file mode ")) {
+      deleted = true;
+    } else if (starts(bare, "--- ") || starts(bare, "+++ ") || starts(bare, "@@ ") || starts(bare, "Binary files ") ||
+               starts(bare, "GIT binary patch")) {
+      has_headers = true;
+    }
+    out.append(line);
+    if (line.back() != '\n' && (added || deleted) && !has_headers) out.push_back('\n');
+  }
+  close_section();
+  return out;
+}
+
+}  // namespace
+
+ParsedPatch parse_patch(std::string_view raw) {
   ParsedPatch out;
+  const std::string text = with_file_headers(raw);
   git_diff* diff = nullptr;
   if (git_diff_from_buffer(&diff, text.data(), text.size()) < 0) {
     const git_error* e = git_error_last();
@@ -399,8 +469,9 @@ int on_apply_hunk(const git_diff_hunk*, void* payload) {
 
 } // namespace
 
-ApplyOutcome apply_patch(Worktree& wt, std::string_view text) {
+ApplyOutcome apply_patch(Worktree& wt, std::string_view raw) {
   ApplyOutcome out;
+  const std::string text = with_file_headers(raw);
   git_diff* diff = nullptr;
   if (git_diff_from_buffer(&diff, text.data(), text.size()) < 0) {
     const git_error* e = git_error_last();

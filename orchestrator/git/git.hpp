@@ -98,6 +98,10 @@ public:
                          const std::filesystem::path& path,
                          const std::optional<std::string>& branch_ref, const git_oid& commit);
 
+  // Removes the linked worktree `name` (git's record of it and its folder `path`) when it exists;
+  // returns whether anything was there. Throws GitError when git refuses.
+  static bool remove(Repository& main, const std::string& name, const std::filesystem::path& path);
+
   git_repository* get() const { return m_repo.get(); }
   const std::filesystem::path& path() const { return m_path; }
 
@@ -181,6 +185,7 @@ struct ParsedPatch {
 };
 
 // Parses a git-format diff (see sources/patch_file.hpp for turning plain diffs into this form).
+// An added or deleted empty file may come as git writes it, without "---"/"+++" lines.
 ParsedPatch parse_patch(std::string_view git_diff);
 
 struct ApplyOutcome {

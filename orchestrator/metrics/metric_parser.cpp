@@ -138,8 +138,15 @@ double median(std::vector<double> values) {
 
 void MetricScanner::feed(std::string_view line) {
   ++m_lines;
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  while (true) {
+    std::size_t cr = line.find('\r');
+    feed_piece(line.substr(0, cr));
+    if (cr == std::string_view::npos) return;
+    line.remove_prefix(cr + 1);
+  }
+}
 
+void MetricScanner::feed_piece(std::string_view line) {
   // "METRIC" must open the line and be followed by blanks: "  METRIC", "metric" and "METRICS"
   // are ordinary output, not malformed metrics, so they pass silently.
   if (line.substr(0, k_prefix.size()) != k_prefix) return;
@@ -177,6 +184,13 @@ void MetricScanner::feed(std::string_view line) {
 std::map<std::string, double> MetricScanner::medians() const {
   std::map<std::string, double> out;
   for (const auto& [name, samples] : m_values) out.emplace(name, median(samples));
+  return out;
+}
+
+std::map<std::string, double> MetricScanner::reduced(Repeat repeat) const {
+  if (repeat == Repeat::median) return medians();
+  std::map<std::string, double> out;
+  for (const auto& [name, samples] : m_values) out.emplace(name, samples.back());
   return out;
 }
 

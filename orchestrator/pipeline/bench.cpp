@@ -67,14 +67,17 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   exec::CommandResult r = m_ctx.executor.run(c);
   m_seconds += r.process.seconds;
   m_last = journal::RunInfo{"", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu};
-  if (r.interrupted()) return Outcome{Status::interrupted, ""};
-  if (auto t = tampered(side, "the benchmark (" + label + ")", m_ctx.workspace().quick_check(side))) return *t;
+  // First, so that every ending (crash, timeout, tampering, interrupt) keeps them in the record.
   for (const auto& rej : r.rejected) {
+    // Once per experiment per distinct line: the same bad line printed by every run is one problem.
+    if (!m_seen_rejected.insert(rej.text).second) continue;
     std::string w =
         fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
     if (m_warnings.size() < 20) m_warnings.push_back(w);
     m_ctx.session.progress().note(m_id > 0 ? fmt::format("warning: experiment {}: {}", m_id, w) : "warning: " + w);
   }
+  if (r.interrupted()) return Outcome{Status::interrupted, ""};
+  if (auto t = tampered(side, "the benchmark (" + label + ")", m_ctx.workspace().quick_check(side))) return *t;
   if (r.timed_out())
     return Outcome{Status::timeout, fmt::format("benchmark {} on the {}", r.process.describe(), who(side))};
   if (!r.ok()) {

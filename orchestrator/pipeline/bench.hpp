@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -54,7 +55,8 @@ class Bench {
   Context& m_ctx;
   int m_id;
   std::string m_title;
-  std::vector<std::string> m_warnings;
+  std::vector<std::string> m_warnings;     // the first of each distinct rejected METRIC line, at most 20
+  std::set<std::string> m_seen_rejected;   // rejected METRIC lines already warned about
   std::optional<std::string> m_tail;
   double m_seconds = 0;
   journal::RunInfo m_last;  // how the last run_once went

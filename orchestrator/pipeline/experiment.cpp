@@ -29,7 +29,7 @@ ExperimentRecord start_record(Context& ctx, const sources::Hypothesis& h, int id
   x.patch_sha256 = h.patch_sha256;
   x.key = h.identity();
   x.base_commit = git::to_hex(ctx.workspace().best());
-  r.diff_sha256 = h.patch.empty() ? std::string() : util::sha256_hex(h.patch);
+  r.diff_sha256 = h.patch.empty() ? std::string() : sources::diff_sha256(h.patch);
   r.asi = h.asi;
   return r;
 }

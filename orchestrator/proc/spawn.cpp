@@ -30,7 +30,7 @@ namespace ar::proc::detail {
 ChildPlan make_plan(const RunSpec& spec) {
   ChildPlan plan;
   if (!spec.command.empty()) {
-    plan.args = {"/bin/sh", "-c", spec.command};
+    plan.args = {spec.shell, "-c", spec.command};
   } else {
     plan.args = spec.argv;
     plan.path_lookup = true;

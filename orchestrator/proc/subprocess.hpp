@@ -27,9 +27,10 @@
 namespace ar::proc {
 
 struct RunSpec {
-  // Run as `/bin/sh -c <command>` when non-empty; otherwise `argv` is executed directly (PATH
+  // Run as `<shell> -c <command>` when non-empty; otherwise `argv` is executed directly (PATH
   // lookup applies to argv[0]).
   std::string command;
+  std::string shell = "/bin/sh";  // an absolute path
   std::vector<std::string> argv;
   std::filesystem::path cwd;                             // empty: inherit
   std::vector<std::pair<std::string, std::string>> env;  // added to / overriding the environment

@@ -73,12 +73,26 @@ bool pid_alive(long pid) {
   return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
+bool lock_held(const Paths& paths) {
+  int fd = ::open(paths.lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no lock file: no run ever took it here
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the probe's lock, if it got one
+  return held;
+}
+
 RunLock::RunLock(const Paths& paths) {
   std::filesystem::create_directories(paths.state_dir);
   m_fd = ::open(paths.lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (m_fd < 0)
     throw Error(fmt::format("{}: cannot open lock file: {}", paths.lock_file.string(), std::strerror(errno)));
-  if (::flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+  // lock_held() probes with a shared lock for a moment: a few short retries wait it out.
+  bool locked = ::flock(m_fd, LOCK_EX | LOCK_NB) == 0;
+  for (int i = 0; i < 10 && !locked && errno == EWOULDBLOCK; ++i) {
+    ::usleep(20 * 1000);
+    locked = ::flock(m_fd, LOCK_EX | LOCK_NB) == 0;
+  }
+  if (!locked) {
     std::string holder = util::read_file(paths.lock_file).value_or("");
     while (!holder.empty() && holder.back() == '\n') holder.pop_back();
     ::close(m_fd);

@@ -18,6 +18,10 @@ namespace ar::session {
 void write_state(const Paths& paths, const nlohmann::json& state, bool durable = true);
 std::optional<nlohmann::json> read_state(const Paths& paths);
 bool pid_alive(long pid);
+// Whether some process holds the run lock now (a probe with a shared flock(2) that is let go at
+// once; RunLock waits out such a probe). A run killed with -9 lost its lock with its last open
+// descriptor, even while its pid is still a zombie or reused.
+bool lock_held(const Paths& paths);
 
 // The state file of one run. Durable: the run's token (before any child can carry it) and the
 // start of each experiment (so that after a power cut the next run still records it as

@@ -8,12 +8,21 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* k_protected = "protected:";
+// git's names of the two linked worktrees (folders: Paths::cand_wt, Paths::base_wt).
+constexpr const char* k_cand_name = "autoresearch-cand";
+constexpr const char* k_base_name = "autoresearch-base";
+}
+
+bool Workspace::remove(git::Repository& repo, const Paths& paths) {
+  bool cand = git::Worktree::remove(repo, k_cand_name, paths.cand_wt);
+  bool base = git::Worktree::remove(repo, k_base_name, paths.base_wt);
+  return cand || base;
 }
 
 Workspace::Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best)
     : m_paths(paths),
-      m_cand(git::Worktree::ensure(repo, "autoresearch-cand", paths.cand_wt, branch_ref, best)),
-      m_base(git::Worktree::ensure(repo, "autoresearch-base", paths.base_wt, std::nullopt, best)),
+      m_cand(git::Worktree::ensure(repo, k_cand_name, paths.cand_wt, branch_ref, best)),
+      m_base(git::Worktree::ensure(repo, k_base_name, paths.base_wt, std::nullopt, best)),
       m_best(best) {
   // ensure() leaves a worktree it opened as it was: a killed run may have left it patched.
   m_cand.reset_hard_clean(best);

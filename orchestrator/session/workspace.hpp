@@ -29,6 +29,10 @@ class Workspace {
   // Opens (or recreates) both worktrees at `best` and cleans them.
   Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best);
 
+  // Removes both worktrees (folders and git's records); returns whether there was any. No run may
+  // be using them (the caller holds the run lock, or is the run and is done with them).
+  static bool remove(git::Repository& repo, const Paths& paths);
+
   git::Worktree& side(int i) { return i == 0 ? m_base : m_cand; }
   std::filesystem::path cwd(int i) const;  // where commands run in side i (the config's folder)
   const git_oid& best() const { return m_best; }

@@ -1,5 +1,6 @@
 #include "sources/screen.hpp"
 
+#include "util/files.hpp"
 #include "util/glob.hpp"
 
 #include <algorithm>
@@ -148,9 +149,35 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
   return std::nullopt;
 }
 
+std::string diff_sha256(std::string_view git_diff) {
+  std::string out;
+  out.reserve(git_diff.size());
+  std::size_t pos = 0;
+  while (pos < git_diff.size()) {
+    std::size_t end = git_diff.find('\n', pos);
+    if (end == std::string_view::npos) end = git_diff.size();
+    std::string_view line = git_diff.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.rfind("index ", 0) == 0) continue;
+    if (line.rfind("@@ ", 0) == 0) {
+      std::size_t close = line.find(" @@", 3);
+      if (close != std::string_view::npos) line = line.substr(0, close + 3);
+    }
+    out.append(line);
+    out.push_back('\n');
+  }
+  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
+  return util::sha256_hex(out);
+}
+
 const journal::Summary* find_duplicate(const Hypothesis& h, const journal::SessionView& view) {
-  if (h.source == "proposer") return view.find_by_diff(h.patch_sha256);
-  return view.find_by_key(h.identity());
+  if (h.source != "proposer") {
+    if (const journal::Summary* same = view.find_by_key(h.identity())) return same;
+  }
+  if (h.patch.empty()) return nullptr;
+  if (const journal::Summary* same = view.find_by_diff(diff_sha256(h.patch))) return same;
+  return view.find_by_diff(util::sha256_hex(h.patch));
 }
 
 std::optional<Rejection> screen(const Hypothesis& h, const journal::SessionView& view, const ScreenRules& rules,

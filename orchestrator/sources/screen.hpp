@@ -32,8 +32,16 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
 // drops the leading '/' of "b//etc/passwd"): an absolute name is refused, naming it.
 std::optional<std::string> screen_patch_text(const std::string& patch);
 
-// The one duplicate lookup: a proposal is a duplicate of any final record with the same diff; a
-// queued patch of one with the same identity (patch hash). nullptr when it is new.
+// The hash a record keeps as `diff_sha256`: of the git-format diff with what does not change the
+// change left out (`index` lines, the text after a hunk header's second "@@", '\r' at line ends,
+// trailing blank lines), so the same change written by `git diff`, by a plain `diff -u` or by a
+// proposer hashes the same.
+std::string diff_sha256(std::string_view git_diff);
+
+// The one duplicate lookup, the same for every source: a hypothesis is a duplicate of any final
+// record with the same identity (patch file hash, sweep point) or the same normalised diff (a
+// copy of a tried change under a new title or file name). Records written before the diff was
+// normalised are matched by the raw diff's hash. nullptr when it is new.
 const journal::Summary* find_duplicate(const Hypothesis& h, const journal::SessionView& view);
 
 // Why a hypothesis ends before anything is applied: what its source already knew, a duplicate, a

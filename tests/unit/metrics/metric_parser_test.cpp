@@ -142,6 +142,31 @@ TEST(MetricScanner, RepeatedNamesReduceToMedian) {
   EXPECT_DOUBLE_EQ(medians.at("even"), 25);
 }
 
+TEST(MetricScanner, RepeatLastKeepsTheLastValueOfEachName) {
+  MetricScanner scanner;
+  for (const char* line : {"METRIC a=5", "METRIC b=10", "METRIC a=1", "METRIC a=100", "METRIC b=7"}) {
+    scanner.feed(line);
+  }
+  auto last = scanner.reduced(Repeat::last);
+  EXPECT_DOUBLE_EQ(last.at("a"), 100);
+  EXPECT_DOUBLE_EQ(last.at("b"), 7);
+  EXPECT_EQ(scanner.reduced(Repeat::median), scanner.medians());
+}
+
+TEST(MetricScanner, CarriageReturnStartsANewLine) {
+  MetricScanner scanner;
+  // A progress bar redrawn in place, then the metric, as a terminal shows it.
+  scanner.feed("loading  10%\rloading 100%\rMETRIC x=7");
+  scanner.feed("METRIC y=1\rMETRIC y=3\r");
+  scanner.feed("\rMETRIC bad=0x10\rdone");
+  EXPECT_EQ(scanner.values().at("x"), (std::vector<double>{7}));
+  EXPECT_EQ(scanner.values().at("y"), (std::vector<double>{1, 3}));
+  ASSERT_EQ(scanner.rejected().size(), 1u);
+  EXPECT_EQ(scanner.rejected()[0].line, 3u);  // numbered by '\n' lines, as in the log
+  EXPECT_EQ(scanner.rejected()[0].text, "METRIC bad=0x10");
+  EXPECT_EQ(scanner.lines(), 3u);
+}
+
 TEST(MetricScanner, RejectedLinesCarryOneBasedLineNumbers) {
   MetricScanner scanner;
   scanner.feed("warming up");

@@ -151,5 +151,27 @@ TEST(ScreenPaths, WorksOnWhatParsePatchReturns) {
   EXPECT_TRUE(refused_naming(screen_paths(parsed.files, rules()), {"bench.sh", "\"bench.sh\""}));
 }
 
+TEST(DiffHash, TheSameChangeHashesTheSameHoweverItIsWritten) {
+  const std::string git_form =
+      "diff --git a/a.c b/a.c\nindex 1234567..89abcde 100644\n--- a/a.c\n+++ b/a.c\n"
+      "@@ -1,3 +1,3 @@ int main(void)\n int x;\n-int y = 1;\n+int y = 2;\n int z;\n";
+  const std::string plain =
+      "diff --git a/a.c b/a.c\n--- a/a.c\n+++ b/a.c\n@@ -1,3 +1,3 @@\n int x;\n-int y = 1;\n+int y = 2;\n int z;\n\n";
+  std::string crlf;
+  for (char c : git_form) {
+    if (c == '\n') crlf += '\r';
+    crlf += c;
+  }
+  EXPECT_EQ(diff_sha256(git_form), diff_sha256(plain));
+  EXPECT_EQ(diff_sha256(git_form), diff_sha256(crlf));
+  // Another change, or the same change elsewhere, is not the same.
+  std::string other = plain;
+  other.replace(other.find("y = 2"), 5, "y = 3");
+  EXPECT_NE(diff_sha256(plain), diff_sha256(other));
+  std::string elsewhere = plain;
+  elsewhere.replace(elsewhere.find("-1,3 +1,3"), 9, "-4,3 +4,3");
+  EXPECT_NE(diff_sha256(plain), diff_sha256(elsewhere));
+}
+
 } // namespace
 } // namespace ar::sources
