@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <csignal>
 
 #include <fmt/format.h>
@@ -121,7 +123,9 @@ TEST_F(FirstHourE2E, RepeatLastKeepsTheLastValueAndABadChoiceIsAConfigError) {
   robust::edit_file(repo.root / "autoresearch.config.yaml", "  name: score\n", "  name: score\n  repeat: mean\n");
   CliResult bad = run_cli(repo.root, "run --dry-run");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("autoresearch.config.yaml:8: "), std::string::npos) << bad.output;
+  std::string text = read_text(repo.root / "autoresearch.config.yaml");
+  std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(text.find("  repeat: mean")), '\n'));
+  EXPECT_NE(bad.output.find("autoresearch.config.yaml:" + std::to_string(line) + ": "), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("repeat: expected median or last, got \"mean\""), std::string::npos) << bad.output;
 
   robust::edit_file(repo.root / "autoresearch.config.yaml", "repeat: mean", "repeat: last");
@@ -147,7 +151,7 @@ TEST_F(FirstHourE2E, StatusAfterKillNineSaysTheRunIsDeadEvenBeforeItIsReaped) {
   repo.queue_change("01-sleepy.patch", "Title: Sleepy", "sleep.txt", "zzz\n");
   commit_queue(repo);
   robust::Child child = robust::start(repo.root, {"run"}, tmp / "run.log");
-  ASSERT_TRUE(robust::wait_until([&] { return robust::at_stage(repo.root, 1, "pair "); }, 60s)) << child.output();
+  ASSERT_TRUE(robust::wait_until([&] { return robust::at_stage(repo.root, 1, "measure"); }, 60s)) << child.output();
 
   CliResult live = run_cli(repo.root, "status");
   EXPECT_EQ(live.exit_code, 0) << live.output;
@@ -355,7 +359,7 @@ TEST_F(FirstHourE2E, CleanIsRefusedWhileARunHoldsTheLock) {
   repo.queue_change("01-sleepy.patch", "Title: Sleepy", "sleep.txt", "zzz\n");
   commit_queue(repo);
   robust::Child child = robust::start(repo.root, {"run"}, tmp / "run.log");
-  ASSERT_TRUE(robust::wait_until([&] { return robust::at_stage(repo.root, 1, "pair "); }, 60s)) << child.output();
+  ASSERT_TRUE(robust::wait_until([&] { return robust::at_stage(repo.root, 1, "measure"); }, 60s)) << child.output();
 
   CliResult clean = run_cli(repo.root, "clean --delete-branch");
   EXPECT_EQ(clean.exit_code, 1) << clean.output;
@@ -365,7 +369,7 @@ TEST_F(FirstHourE2E, CleanIsRefusedWhileARunHoldsTheLock) {
       << clean.output;
   EXPECT_EQ(worktrees(repo), 3u);
   EXPECT_EQ(branches(repo), "autoresearch/e2e");
-  EXPECT_TRUE(robust::at_stage(repo.root, 1, "pair "));
+  EXPECT_TRUE(robust::at_stage(repo.root, 1, "measure"));
 
   ::kill(child.pid, SIGINT);
   robust::Ended end = robust::finish(child, 30s);
