@@ -75,7 +75,7 @@ unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE AUTORESEARCH_FAULT
 
 session=bench
 bench_command='echo "METRIC t=$(cat value.txt)"'
-pairs=3  # decision.method fixed, max_pairs 3, warmup 0: exactly 6 benchmark runs an experiment
+pairs=4  # decision.method fixed, max_pairs 4 (two balanced blocks), warmup 0: exactly 8 benchmark runs an experiment
 dirs=100
 per_dir=$(( (files + dirs - 1) / dirs ))
 
@@ -112,6 +112,7 @@ decision:
   method: fixed
   max_pairs: $pairs
   min_effect: 0.1%
+  confirmation_pairs: 0
 calibration:
   on_start: false
 sandbox: $sandbox
