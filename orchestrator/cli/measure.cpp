@@ -2,10 +2,7 @@
 
 #include "app/app.hpp"
 #include "app/console_progress.hpp"
-#include "config/config.hpp"
-#include "git/git.hpp"
-#include "journal/journal.hpp"
-#include "session/paths.hpp"
+#include "cli/read_view.hpp"
 #include "util/error.hpp"
 #include "util/interrupt.hpp"
 
@@ -26,13 +23,8 @@ int run_measure(const MeasureOptions& options) {
   progress.note(summary.stop_reason);
   if (options.json) {
     // The record verify just appended: the journal's last verify line of this session.
-    config::Config cfg = config::load(options.config);
-    git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
-    session::Paths paths = session::Paths::make(cfg, repo.workdir());
-    std::vector<std::string> warnings;
-    journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
-                                                   paths.state_dir / journal::k_index_file, journal::Keep::summaries);
-    fmt::print("{}\n", view.last_verify ? view.last_verify->dump(2) : std::string("null"));
+    ReadView read = read_view(options.config);
+    fmt::print("{}\n", read.view.last_verify ? read.view.last_verify->dump(2) : std::string("null"));
   }
   return k_exit_ok;
 }

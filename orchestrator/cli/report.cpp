@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/read_view.hpp"
 
 #include "config/config.hpp"
 #include "git/git.hpp"
@@ -15,13 +16,11 @@
 namespace ar::cli {
 
 int run_report(const ReportOptions& options) {
-  config::Config cfg = config::load(options.config);
-  git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
-  session::Paths paths = session::Paths::make(cfg, repo.workdir());
-  std::vector<std::string> warnings;
-  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
-                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
-  for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+  ReadView read = read_view(options.config);
+  const config::Config& cfg = read.cfg;
+  const session::Paths& paths = read.paths;
+  const journal::SessionView& view = read.view;
+  for (const auto& w : read.warnings) fmt::print(stderr, "warning: {}\n", w);
   if (options.json) {
     fmt::print("{}\n", report::report_json(view, cfg).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     return k_exit_ok;

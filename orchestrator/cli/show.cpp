@@ -2,6 +2,7 @@
 // the numbers behind the verdict, its diff and the end of its log. `--diff`, `--log` and `--json`
 // narrow it.
 #include "cli/commands.hpp"
+#include "cli/read_view.hpp"
 
 #include "config/config.hpp"
 #include "git/git.hpp"
@@ -58,13 +59,11 @@ std::string verdict_lines(const json& r) {
 }  // namespace
 
 int run_show(const ShowOptions& options) {
-  config::Config cfg = config::load(options.config);
-  git::Repository repo = git::Repository::discover(fs::absolute(options.config).parent_path());
-  session::Paths paths = session::Paths::make(cfg, repo.workdir());
-  std::vector<std::string> warnings;
-  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
-                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
-  for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+  ReadView read = read_view(options.config);
+  const config::Config& cfg = read.cfg;
+  const session::Paths& paths = read.paths;
+  const journal::SessionView& view = read.view;
+  for (const auto& w : read.warnings) fmt::print(stderr, "warning: {}\n", w);
   const journal::Summary* found = nullptr;
   for (const journal::Summary& s : view.experiments) {
     if (s.id == options.id) found = &s;

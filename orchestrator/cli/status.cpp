@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/read_view.hpp"
 
 #include "config/config.hpp"
 #include "git/git.hpp"
@@ -22,12 +23,11 @@ using nlohmann::json;
 namespace {
 
 json status_json(const StatusOptions& options) {
-  config::Config cfg = config::load(options.config);
-  git::Repository repo = git::Repository::discover(std::filesystem::absolute(options.config).parent_path());
-  session::Paths paths = session::Paths::make(cfg, repo.workdir());
-  std::vector<std::string> warnings;
-  journal::SessionView view = journal::load_view(paths.journal, cfg.session, warnings, false,
-                                                 paths.state_dir / journal::k_index_file, journal::Keep::summaries);
+  ReadView read = read_view(options.config);
+  const config::Config& cfg = read.cfg;
+  const session::Paths& paths = read.paths;
+  const std::vector<std::string>& warnings = read.warnings;
+  const journal::SessionView& view = read.view;
   report::Headline h = report::headline(view);
 
   json out = {{"session", cfg.session}, {"branch", "autoresearch/" + cfg.session}, {"warnings", warnings}};

@@ -1,4 +1,5 @@
 #include "decide/decision.hpp"
+#include "decide/interval.hpp"
 
 #include "util/format.hpp"
 
@@ -18,7 +19,6 @@ namespace {
 
 // Tuned with the decision-quality benchmark (docs/decision-quality.md); each constant's effect
 // is described where it is used.
-constexpr double k_mad_to_sigma = 1.4826;     // MAD of a normal sample -> its standard deviation
 constexpr double k_spending_power = 3;        // first block: alpha * (n / max_pairs)^3 by look n
 constexpr double k_plan_shrink = 0.5;         // the confirmation is planned for half the pass
 constexpr double k_plan_z = 1.6449;           // ... with 95% power (normal quantile)
@@ -26,20 +26,6 @@ constexpr double k_futility_level = 0.93;     // one-sided level of the "not pro
 constexpr double k_powered_multiple = 2;      // ... against this multiple of min_effect
 constexpr int k_sprt_first_pair = 5;          // fewer pairs give no usable sigma
 constexpr double k_sprt_sigma_level = 0.25;   // sigma is raised to its upper 75% bound
-
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  std::size_t mid = values.size() / 2;
-  if (values.size() % 2 == 1) return values[mid];
-  return (values[mid - 1] + values[mid]) / 2.0;
-}
-
-double robust_sigma(const std::vector<double>& values, double center) {
-  std::vector<double> dev;
-  dev.reserve(values.size());
-  for (double x : values) dev.push_back(std::abs(x - center));
-  return k_mad_to_sigma * median_of(std::move(dev));
-}
 
 // Per-pair log ratios ln(candidate / base), not direction-flipped.
 std::vector<double> log_ratios(const Paired& samples) {

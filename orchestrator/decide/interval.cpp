@@ -17,6 +17,15 @@ constexpr double k_clip_sigmas = 2.0;
 constexpr std::size_t k_min_robust_pairs = 6;  // fewer pairs give no usable MAD
 constexpr double k_stale_level = 0.99;         // F test: the experiment noisier than calibrated
 
+// True when `variance` with `df` degrees of freedom is significantly larger than the prior's.
+bool noisier_than(double variance, double df, const Prior& prior) {
+  if (df <= 0) return false;
+  const boost::math::fisher_f f(df, prior.df);
+  return variance / (prior.sd_pair * prior.sd_pair) > boost::math::quantile(f, k_stale_level);
+}
+
+}  // namespace
+
 double median_of(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const std::size_t mid = values.size() / 2;
@@ -30,15 +39,6 @@ double robust_sigma(const std::vector<double>& values, double center) {
   for (double x : values) dev.push_back(std::abs(x - center));
   return k_mad_to_sigma * median_of(std::move(dev));
 }
-
-// True when `variance` with `df` degrees of freedom is significantly larger than the prior's.
-bool noisier_than(double variance, double df, const Prior& prior) {
-  if (df <= 0) return false;
-  const boost::math::fisher_f f(df, prior.df);
-  return variance / (prior.sd_pair * prior.sd_pair) > boost::math::quantile(f, k_stale_level);
-}
-
-}  // namespace
 
 BlockEstimate block_estimate(const std::vector<double>& d, const Prior& prior) {
   BlockEstimate out;

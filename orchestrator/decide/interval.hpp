@@ -25,6 +25,11 @@ namespace ar::decide {
 
 inline constexpr int k_block_pairs = 2;
 
+// Robust statistics the keep rule (decision.cpp) and the interval share.
+double median_of(std::vector<double> values);
+// 1.4826 * the median absolute deviation from `center`: the sigma of a normal sample.
+double robust_sigma(const std::vector<double>& values, double center);
+
 // The calibrated noise of one pair's log ratio (order effect removed: from block means), with
 // the degrees of freedom of its estimate. sd_pair 0: unknown.
 struct Prior {

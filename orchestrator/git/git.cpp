@@ -1,4 +1,5 @@
 #include "git/git.hpp"
+#include "git/internal.hpp"
 
 #include "util/files.hpp"
 #include "util/glob.hpp"
@@ -36,15 +37,6 @@ git_oid from_hex(const std::string& hex) {
 }
 
 namespace {
-
-SignaturePtr signature_for(git_repository* repo) {
-  git_signature* sig = nullptr;
-  if (git_signature_default(&sig, repo) < 0) {
-    // No user.name/user.email configured (a CI machine, say): sign as the tool.
-    check_git(git_signature_now(&sig, "autoresearch", "autoresearch@localhost"), "signature");
-  }
-  return SignaturePtr(sig);
-}
 
 CommitPtr lookup_commit(git_repository* repo, const git_oid& oid) {
   git_commit* c = nullptr;
@@ -325,7 +317,7 @@ git_oid Worktree::commit_index(const std::string& message, bool update_head) {
   TreePtr owned_tree(tree);
   git_oid parent_id = head_commit();
   CommitPtr parent = lookup_commit(m_repo.get(), parent_id);
-  SignaturePtr sig = signature_for(m_repo.get());
+  SignaturePtr sig = detail::signature_for(m_repo.get());
   const git_commit* parents[] = {parent.get()};
   git_oid out;
   check_git(git_commit_create(&out, m_repo.get(), update_head ? "HEAD" : nullptr, sig.get(), sig.get(),
@@ -529,5 +521,18 @@ std::string diff_head_to_workdir(Worktree& wt) {
   git_buf_dispose(&buf);
   return text;
 }
+
+namespace detail {
+
+SignaturePtr signature_for(git_repository* repo) {
+  git_signature* sig = nullptr;
+  if (git_signature_default(&sig, repo) < 0) {
+    // No user.name/user.email configured (a CI machine, say): sign as the tool.
+    check_git(git_signature_now(&sig, "autoresearch", "autoresearch@localhost"), "signature");
+  }
+  return SignaturePtr(sig);
+}
+
+}  // namespace detail
 
 } // namespace ar::git

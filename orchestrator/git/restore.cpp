@@ -4,6 +4,7 @@
 // path for anything unexpected.
 
 #include "git/git.hpp"
+#include "git/internal.hpp"
 
 #include "util/error.hpp"
 #include "util/glob.hpp"
@@ -18,16 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using TreeObj = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
-
-TreeObj tree_of(git_repository* repo, const git_oid& commit) {
-  git_commit* c = nullptr;
-  check_git(git_commit_lookup(&c, repo, &commit), fmt::format("look up {}", to_hex(commit)));
-  CommitPtr owned(c);
-  git_tree* t = nullptr;
-  check_git(git_commit_tree(&t, c), fmt::format("tree of {}", to_hex(commit)));
-  return TreeObj(t);
-}
+using detail::tree_of;
 
 void collect(git_diff* diff, std::set<std::string>& out) {
   size_t n = git_diff_num_deltas(diff);
@@ -93,7 +85,7 @@ std::map<std::string, std::string> Worktree::protected_fingerprint(
 }
 
 std::vector<std::string> Worktree::index_changes(const git_oid& commit) const {
-  TreeObj tree = tree_of(m_repo.get(), commit);
+  TreePtr tree = tree_of(m_repo.get(), commit);
   git_index* index = nullptr;
   check_git(git_repository_index(&index, m_repo.get()), "open worktree index");
   IndexPtr owned_index(index);
@@ -107,8 +99,8 @@ std::vector<std::string> Worktree::index_changes(const git_oid& commit) const {
 }
 
 std::vector<std::string> tree_changes(git_repository* repo, const git_oid& from, const git_oid& to) {
-  TreeObj a = tree_of(repo, from);
-  TreeObj b = tree_of(repo, to);
+  TreePtr a = tree_of(repo, from);
+  TreePtr b = tree_of(repo, to);
   git_diff* diff = nullptr;
   check_git(git_diff_tree_to_tree(&diff, repo, a.get(), b.get(), nullptr), "diff trees");
   DiffPtr owned(diff);
@@ -129,7 +121,7 @@ void Worktree::restore_paths(const git_oid& commit, const std::vector<std::strin
     git_strarray spec{raw.data(), raw.size()};
     // The index entries first (a path the commit lacks loses its entry), then the files.
     check_git(git_reset_default(m_repo.get(), obj, &spec), fmt::format("{}: reset paths", m_path.string()));
-    TreeObj tree = tree_of(m_repo.get(), commit);
+    TreePtr tree = tree_of(m_repo.get(), commit);
     std::vector<char*> present;
     for (char* p : raw) {
       git_tree_entry* entry = nullptr;
@@ -165,5 +157,18 @@ void Worktree::restore_paths(const git_oid& commit, const std::vector<std::strin
   }
   for (const std::string& u : untracked) remove_with_empty_parents(m_path, m_path / u);
 }
+
+namespace detail {
+
+TreePtr tree_of(git_repository* repo, const git_oid& commit) {
+  git_commit* c = nullptr;
+  check_git(git_commit_lookup(&c, repo, &commit), fmt::format("look up {}", to_hex(commit)));
+  CommitPtr owned(c);
+  git_tree* t = nullptr;
+  check_git(git_commit_tree(&t, c), fmt::format("tree of {}", to_hex(commit)));
+  return TreePtr(t);
+}
+
+}  // namespace detail
 
 }  // namespace ar::git

@@ -1,26 +1,16 @@
 // Commits built from trees without a worktree, for `autoresearch finalize` (git.hpp, "Review
 // branches").
 #include "git/git.hpp"
+#include "git/internal.hpp"
 
 #include <fmt/format.h>
 
 namespace ar::git {
 
-namespace {
-
-TreePtr commit_tree(git_repository* repo, const git_oid& commit) {
-  git_commit* c = nullptr;
-  check_git(git_commit_lookup(&c, repo, &commit), fmt::format("look up {}", to_hex(commit)));
-  CommitPtr owned(c);
-  git_tree* t = nullptr;
-  check_git(git_commit_tree(&t, c), fmt::format("tree of {}", to_hex(commit)));
-  return TreePtr(t);
-}
-
-}  // namespace
+using detail::tree_of;
 
 git_oid tree_id(const Repository& repo, const git_oid& commit) {
-  return *git_tree_id(commit_tree(repo.get(), commit).get());
+  return *git_tree_id(tree_of(repo.get(), commit).get());
 }
 
 git_oid tree_with_paths(const Repository& repo, const git_oid& base, const git_oid& source,
@@ -28,8 +18,8 @@ git_oid tree_with_paths(const Repository& repo, const git_oid& base, const git_o
   git_index* raw = nullptr;
   check_git(git_index_new(&raw), "in-memory index");
   IndexPtr index(raw);
-  TreePtr base_tree = commit_tree(repo.get(), base);
-  TreePtr source_tree = commit_tree(repo.get(), source);
+  TreePtr base_tree = tree_of(repo.get(), base);
+  TreePtr source_tree = tree_of(repo.get(), source);
   check_git(git_index_read_tree(index.get(), base_tree.get()), "read tree");
   for (const std::string& path : paths) {
     git_tree_entry* entry = nullptr;
@@ -57,11 +47,7 @@ git_oid commit_tree_on(Repository& repo, const git_oid& parent, const git_oid& t
   git_tree* t = nullptr;
   check_git(git_tree_lookup(&t, repo.get(), &tree), "look up tree");
   TreePtr owned(t);
-  git_signature* sig = nullptr;
-  if (git_signature_default(&sig, repo.get()) < 0) {
-    check_git(git_signature_now(&sig, "autoresearch", "autoresearch@localhost"), "signature");
-  }
-  SignaturePtr signature(sig);
+  SignaturePtr signature = detail::signature_for(repo.get());
   const git_commit* parents[] = {parent_commit.get()};
   git_oid out{};
   check_git(git_commit_create(&out, repo.get(), nullptr, signature.get(), signature.get(), nullptr, message.c_str(),
