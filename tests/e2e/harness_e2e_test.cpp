@@ -236,6 +236,34 @@ TEST_F(HarnessE2E, IgnoredHarnessScriptIsCopiedFingerprintedProtectedAndFollowed
   }
 }
 
+TEST_F(HarnessE2E, AnUntrackedHarnessFileIsNeverPartOfAProposal) {
+  const fs::path propose = tmp.path() / "propose.sh";
+  robust::write_script(propose,
+                       "#!/bin/sh\n"
+                       "echo 0.5 > speed.txt\n"
+                       "printf '{\"title\": \"Halve speed\"}' > \"$AUTORESEARCH_PROPOSAL\"\n");
+  FixtureRepo repo(tmp.path(),
+                   "harness: [measure.sh]\n"
+                   "sources:\n"
+                   "  proposer:\n"
+                   "    command: " + shell_quote(propose.string()) + "\n"
+                   "limits:\n"
+                   "  max_experiments: 1\n");
+  robust::edit_file(repo.root / "autoresearch.config.yaml", "./bench.sh\n", "sh measure.sh\n");
+  commit_all(repo, "measure with an untracked script");
+  // Untracked and not ignored: the proposer's worktree shows it as a new file.
+  robust::write_script(repo.root / "measure.sh", "#!/bin/sh\necho \"METRIC score=$(awk '{print 100*$1}' speed.txt)\"\n");
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> r = repo.records();
+  ASSERT_EQ(r.size(), 1u) << run.output;
+  EXPECT_EQ(r[0]["status"], "keep") << r[0].dump();
+  EXPECT_EQ(r[0]["files"], json::array({"speed.txt"})) << r[0].dump();
+  EXPECT_EQ(git(repo.root, "ls-tree --name-only -r " + r[0]["commit"].get<std::string>()).find("measure.sh"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(repo.root / ".autoresearch" / "wt" / "cand" / "measure.sh"));
+}
+
 // ---- stale queued patches: three-way merge ----------------------------------------------------
 
 TEST_F(HarnessE2E, StalePatchesAreMergedThreeWayAndARealConflictNamesTheFile) {
