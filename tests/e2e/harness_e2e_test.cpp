@@ -236,6 +236,14 @@ TEST_F(HarnessE2E, IgnoredHarnessScriptIsCopiedFingerprintedProtectedAndFollowed
   }
 }
 
+TEST_F(HarnessE2E, ATrackedFileIsNoHarnessFile) {
+  FixtureRepo repo(tmp.path(), "harness:\n  - bench.sh\n");
+  CliResult run = run_cli(repo.root, "run --dry-run");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("harness[0]: bench.sh is tracked by git at "), std::string::npos) << run.output;
+  EXPECT_EQ(git(repo.root, "branch --list 'autoresearch/*'"), "") << "the dry run left nothing";
+}
+
 TEST_F(HarnessE2E, AnUntrackedHarnessFileIsNeverPartOfAProposal) {
   const fs::path propose = tmp.path() / "propose.sh";
   robust::write_script(propose,
