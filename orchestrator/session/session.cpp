@@ -115,6 +115,7 @@ void Session::open(bool write_header_now) {
     }
   }
   m_harness_json = harness_json(harness);
+  warn_checkout_paths();
   m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip, std::move(harness));
   m_sandbox.prepare();  // its namespaces hold the worktree folders as they are now
   // After prepare(): the header names the engine the commands will run in.
@@ -236,6 +237,31 @@ json Session::sandbox_json() const {
   if (m_sandbox.confined()) j["engine"] = m_sandbox.engine();
   if (!m_sandbox.unconfined_why().empty()) j["unconfined"] = m_sandbox.unconfined_why();
   return j;
+}
+
+// A command that names the checkout by its absolute path runs the checkout's files on both sides:
+// base and candidate measure the same thing and every change looks like no effect (the A/A
+// calibration passes too). Worth a warning, not an error: the path may be there on purpose.
+void Session::warn_checkout_paths() {
+  std::string root = m_paths.repo_root.string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::vector<std::pair<std::string, std::string>> commands{{"benchmark.command", m_cfg.benchmark.command},
+                                                            {"build.command", m_cfg.build.command}};
+  for (std::size_t i = 0; i < m_cfg.gates.size(); ++i)
+    commands.emplace_back(fmt::format("gates[{}].command", i), m_cfg.gates[i].command);
+  for (const auto& [key, command] : commands) {
+    for (std::size_t at = command.find(root); at != std::string::npos; at = command.find(root, at + 1)) {
+      const std::size_t end = at + root.size();
+      const bool whole = end == command.size() || command[end] == '/' || command[end] == ' ' ||
+                         command[end] == '\'' || command[end] == '"' || command[end] == ';';
+      if (!whole || command.compare(end, 14, "/.autoresearch") == 0) continue;
+      m_progress.note(fmt::format("warning: {} names the checkout ({}): both worktrees would run the checkout's "
+                                  "files, so base and candidate measure the same thing; use a path relative to the "
+                                  "repository (list files outside git under harness)",
+                                  key, root));
+      break;
+    }
+  }
 }
 
 void Session::warn_once(const std::string& message) {

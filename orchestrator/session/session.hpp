@@ -81,6 +81,7 @@ class Session {
   bool reload_config_file();  // whether the config in force changed
   bool refresh_harness();     // whether the harness files changed
   void warn_once(const std::string& message);
+  void warn_checkout_paths();  // commands that name the checkout by its absolute path
   nlohmann::json sandbox_json() const;
 
   config::Config m_cfg;

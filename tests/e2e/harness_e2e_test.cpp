@@ -244,6 +244,20 @@ TEST_F(HarnessE2E, ATrackedFileIsNoHarnessFile) {
   EXPECT_EQ(git(repo.root, "branch --list 'autoresearch/*'"), "") << "the dry run left nothing";
 }
 
+TEST_F(HarnessE2E, ABenchmarkThatNamesTheCheckoutIsWarnedAbout) {
+  FixtureRepo repo(tmp.path());
+  const std::string root = fs::canonical(repo.root).string();
+  robust::edit_file(repo.root / "autoresearch.config.yaml", "./bench.sh\n", shell_quote(root) + "/bench.sh\n");
+  CliResult run = run_cli(repo.root, "run --dry-run");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("warning: benchmark.command names the checkout (" + root + ")"), std::string::npos)
+      << run.output;
+  robust::edit_file(repo.root / "autoresearch.config.yaml", shell_quote(root) + "/bench.sh\n", "./bench.sh\n");
+  CliResult clean = run_cli(repo.root, "run --dry-run");
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_EQ(clean.output.find("names the checkout"), std::string::npos) << clean.output;
+}
+
 TEST_F(HarnessE2E, AnUntrackedHarnessFileIsNeverPartOfAProposal) {
   const fs::path propose = tmp.path() / "propose.sh";
   robust::write_script(propose,
