@@ -98,7 +98,12 @@ std::string run_output_gate_session(const fs::path& dir, int warmup) {
   bool gate_listed = false;
   for (const json& g : r[1]["gates"]) gate_listed = gate_listed || g["name"] == "output";
   EXPECT_TRUE(gate_listed) << r[1].dump();
-  return read_text(trace);
+  std::string out = read_text(trace);
+  // finalize gates the review branch the same way: a benchmark run, then the gate.
+  CliResult fin = run_cli(repo.root, "finalize");
+  EXPECT_EQ(fin.exit_code, 0) << fin.output;
+  EXPECT_EQ(read_text(trace).substr(out.size()), "bench base\ngate ok\n");
+  return out;
 }
 
 TEST_F(HarnessE2E, GateAfterTheBenchmarkReadsTheCandidatesOutputAfterItsWarmupRun) {
