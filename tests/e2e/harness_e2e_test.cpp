@@ -171,6 +171,23 @@ TEST_F(HarnessE2E, DriftCheckGateSeesThePatchAndAKeepCommitsNewFiles) {
   }
 }
 
+TEST_F(HarnessE2E, AGateThatEditsAFileThePatchAddedIsTampering) {
+  FixtureRepo repo(tmp.path());
+  add_gate(repo,
+           "  - name: sneaky\n"
+           "    command: echo more >> notes/new.txt\n");
+  repo.queue_change("01-new-file.patch", "Title: A note", "notes/new.txt", "fast\n");
+  commit_all(repo, "queue");
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> r = repo.records();
+  ASSERT_EQ(r.size(), 1u) << run.output;
+  EXPECT_EQ(r[0]["status"], "rejected") << r[0].dump();
+  EXPECT_EQ(r[0]["reason"], "tampering: gate sneaky changed notes/new.txt in the candidate worktree while it ran")
+      << r[0].dump();
+  EXPECT_EQ(git(repo.root / ".autoresearch" / "wt" / "cand", "status --porcelain"), "");
+}
+
 // ---- harness files outside git ----------------------------------------------------------------
 
 TEST_F(HarnessE2E, IgnoredHarnessScriptIsCopiedFingerprintedProtectedAndFollowed) {
