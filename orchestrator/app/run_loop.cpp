@@ -15,6 +15,8 @@
 
 #include <algorithm>
 
+#include <map>
+
 #include <fmt/format.h>
 
 namespace ar::app {
@@ -82,8 +84,14 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
   // the same commit apart; a harness found broken is measured again on every start until it passes.
   const auto& last_cal = s.view().last_calibration;
   if (s.config().calibration.on_start && !(last_cal && !last_cal->value("broken", false))) calibrate(ctx, true);
-  decide::NoiseWatch noise;
-  watch_calibration(s, noise);
+  // Noise is tracked per node (Slurm; "" for this machine): one node's noisy neighbour must not
+  // hide in, or trigger a calibration for, another's estimate.
+  std::map<std::string, decide::NoiseWatch> noise;
+  auto watch = [&](const std::string& node) -> decide::NoiseWatch& {
+    auto [it, fresh] = noise.try_emplace(node);
+    if (fresh) watch_calibration(s, it->second);
+    return it->second;
+  };
 
   std::vector<std::unique_ptr<Observer>> observers;
   observers.push_back(ideas_observer(s));
@@ -142,17 +150,19 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
     // Noise tracked, not assumed: the best's side of every experiment feeds the rolling estimate;
     // when it leaves the calibrated band, or the best's level moved, the noise is measured again.
     // (After a keep the candidate's samples are the new best's.)
+    decide::NoiseWatch& node_noise = watch(record.measurement ? record.measurement->node : std::string());
     if (record.measurement) {
       const journal::PrimaryMetric& m = record.measurement->primary;
-      noise.add(record.status == Status::keep ? m.candidate : m.base);
+      node_noise.add(record.status == Status::keep ? m.candidate : m.base);
     }
     const config::Calibration& cal = s.config().calibration;
     if (cal.on_start && record.status != Status::interrupted) {
-      if (auto why = noise.recalibration_reason(cal.level_change, cal.noise_band)) {
+      if (auto why = node_noise.recalibration_reason(cal.level_change, cal.noise_band)) {
+        if (record.measurement && !record.measurement->node.empty()) *why += " on node " + record.measurement->node;
         s.progress().note("calibrating again: " + *why);
         // Recorded, not fatal: the harness passed at the session's start.
         calibrate(ctx, false, *why);
-        watch_calibration(s, noise);
+        for (auto& [node, w] : noise) watch_calibration(s, w);
       }
     }
     const config::Limits& lim = s.config().limits;

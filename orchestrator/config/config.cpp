@@ -422,6 +422,58 @@ void read_shell(const Reader& r, const Entry& e, Config& out) {
   r.fail(e.line, fmt::format("{}: {} not found in PATH", e.key, detail::quote_value(name)));
 }
 
+// `executor: {kind: local|slurm, slots, partition, sbatch_args, workdir}`; the Slurm keys only
+// with kind slurm (elsewhere they would be silently ignored).
+void read_executor(const Reader& r, const Section& top, const std::filesystem::path& file, Executor& out) {
+  const Section s = r.child(top, "executor", {"kind", "slots", "partition", "sbatch_args", "workdir"});
+  if (const Entry* e = s.find("kind")) {
+    const std::string text = r.string(*e);
+    if (text == "local") {
+      out.kind = ExecutorKind::local;
+    } else if (text == "slurm") {
+      out.kind = ExecutorKind::slurm;
+    } else {
+      r.fail(e->line, fmt::format("{}: expected local or slurm, got {}", e->key, detail::quote_value(text)));
+    }
+  }
+  if (const Entry* e = s.find("slots")) {
+    out.slots = r.integer(*e, 1);
+    if (out.slots > 1) {
+      r.fail(e->line, fmt::format("{}: {} candidates at once is not supported by this build; use 1", e->key,
+                                  out.slots));
+    }
+  }
+  for (const char* key : {"partition", "sbatch_args", "workdir"}) {
+    const Entry* e = s.find(key);
+    if (e != nullptr && out.kind != ExecutorKind::slurm) {
+      r.fail(e->line, fmt::format("{}: only used with kind: slurm", e->key));
+    }
+  }
+  if (const Entry* e = s.find("partition")) {
+    out.partition = r.string(*e);
+    if (out.partition.empty() || out.partition.find_first_of(" \t,") != std::string::npos) {
+      r.fail(e->line, fmt::format("{}: {} is not a partition name", e->key, detail::quote_value(out.partition)));
+    }
+  }
+  if (const Entry* e = s.find("sbatch_args")) {
+    for (const Entry& item : r.list(*e)) {
+      std::string arg = r.string(item);
+      if (arg.empty() || arg.front() != '-') {
+        r.fail(item.line, fmt::format("{}: {} is not an sbatch option (one option a list item, like "
+                                      "--exclusive or --constraint=fast)",
+                                      item.key, detail::quote_value(arg)));
+      }
+      out.sbatch_args.push_back(std::move(arg));
+    }
+  }
+  if (const Entry* e = s.find("workdir")) {
+    const std::string text = r.string(*e);
+    if (text.empty()) r.fail(e->line, fmt::format("{}: empty; leave the key out for .autoresearch/slurm", e->key));
+    std::filesystem::path p = text;
+    out.workdir = p.is_absolute() ? p : std::filesystem::absolute(file).parent_path() / p;
+  }
+}
+
 void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
   const Entry* e = top.find("sandbox");
   if (e == nullptr) return;
@@ -502,7 +554,7 @@ Config load(const std::filesystem::path& path) {
   const Section top =
       r.section(root, "", 1,
                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected", "scope", "decision",
-                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell"});
+                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell", "executor"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -523,6 +575,7 @@ Config load(const std::filesystem::path& path) {
   if (const Entry* e = top.find("confirm")) read_confirms(r, *e, config.confirms);
   read_calibration(r, top, config);
   read_sandbox(r, top, config.sandbox);
+  read_executor(r, top, path, config.executor);
   return config;
 }
 

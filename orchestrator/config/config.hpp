@@ -127,6 +127,18 @@ struct Sandbox {
   std::vector<std::string> writable;  // strict: absolute or ~/ paths that stay writable
 };
 
+// Where benchmark runs go (key `executor`). local: on this machine. slurm: each block of pairs
+// is one Slurm batch job (exec/slurm_executor.hpp); builds and gates stay local.
+enum class ExecutorKind { local, slurm };
+
+struct Executor {
+  ExecutorKind kind = ExecutorKind::local;
+  int slots = 1;                          // candidates in flight at once
+  std::string partition;                  // slurm: sbatch --partition; empty: the cluster's default
+  std::vector<std::string> sbatch_args;   // slurm: more sbatch options, one a list item
+  std::filesystem::path workdir;          // slurm: job folders (absolute); empty: .autoresearch/slurm
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was loaded from
   std::string session = "default";             // [A-Za-z0-9._-]+, the branch is autoresearch/<session>
@@ -145,6 +157,7 @@ struct Config {
   Hooks hooks;
   Calibration calibration;
   Sandbox sandbox;
+  Executor executor;
   // Key `shell`: every command runs as `<shell> -c <command>`. As written (empty: not given), and
   // resolved when the config is loaded: a name is looked up in PATH, a path must be absolute.
   std::string shell;
@@ -154,6 +167,7 @@ struct Config {
 
 const char* to_string(SourceKind kind);
 const char* to_string(SandboxMode mode);  // "auto", "strict", "off"
+const char* to_string(ExecutorKind kind);  // "local", "slurm"
 
 // Parses "90s", "10m", "2h", "500ms", "1d" (also a bare integer meaning seconds).
 std::optional<Duration> parse_duration(std::string_view text);

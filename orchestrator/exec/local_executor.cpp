@@ -21,7 +21,7 @@ fs::path LocalExecutor::log_of(int experiment) const {
 }
 
 CommandResult LocalExecutor::run(const Command& c) {
-  fs::path log = log_of(c.experiment);
+  fs::path log = c.log.empty() ? log_of(c.experiment) : c.log;
   {
     std::ofstream out(log, std::ios::app);
     out << fmt::format("==> {} [{}] $ {}\n", util::utc_now_iso(), c.label, c.command);

@@ -229,7 +229,14 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
                                confirm_samples, cfg.confirms, prior);
     return verdict.outcome != decide::Outcome::undecided;
   };
-  StageResult end = bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs);
+  // A batch runs up to the rule's next look (on Slurm one job per batch).
+  auto next_look = [&](int k) {
+    int j = k + 1;
+    while (j < rule.max_pairs && !decide::look_after(rule, j)) ++j;
+    return j;
+  };
+  StageResult end =
+      bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs, next_look);
   std::vector<journal::BlockInfo> blocks{{"first", first_pairs, first_seed, effect_of(verdict.primary)}};
 
   // A pass is measured again: after a pause, in a fresh block with a fresh order.
@@ -251,17 +258,21 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
       planned = verdict.confirmation_pairs;
       return false;
     };
-    if (!end) end = bench.run_pairs("confirmation", rule.confirmation_pairs, second_seed, false, agreed, second,
-                                     second_pairs);
+    if (!end) {
+      end = bench.run_pairs("confirmation", rule.confirmation_pairs, second_seed, false, agreed, second, second_pairs,
+                            [&](int k) { return std::max(k + 1, planned); });
+    }
     blocks.push_back({"confirmation", second_pairs, second_seed, effect_of(verdict.primary)});
   }
   if (!end && verdict.outcome == decide::Outcome::keep) end = bench.check_base();
   record.warnings = bench.warnings();
   record.benchmark_tail = bench.tail();
+  record.jobs = bench.jobs();
   if (end) return end;
   record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
   record.measurement->blocks = std::move(blocks);
   record.measurement->runs = bench.runs();
+  if (!bench.runs().empty()) record.measurement->node = bench.runs().front().node;
   record.measurement->cpus = util::cpu_list_text(ctx.pinning.benchmark);
   record.measurement->orchestrator_cpus = util::cpu_list_text(ctx.pinning.orchestrator);
   record.measurement->prior_sd_pair = prior.sd_pair;

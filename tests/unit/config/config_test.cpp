@@ -615,5 +615,37 @@ TEST_F(ConfigStarter, DocumentsEveryKey) {
   }
 }
 
+
+TEST_F(ConfigTest, ExecutorDefaultsToOneLocalSlot) {
+  const Config c = load_text(k_minimal);
+  EXPECT_EQ(c.executor.kind, ExecutorKind::local);
+  EXPECT_EQ(c.executor.slots, 1);
+  EXPECT_FALSE(to_json(c).contains("executor"));  // no new journal segment for the default
+}
+
+TEST_F(ConfigTest, ExecutorSlurmKeys) {
+  const Config c = load_text(k_minimal +
+                             "executor:\n  kind: slurm\n  partition: batch\n  sbatch_args: [--exclusive, "
+                             "--constraint=fast]\n  workdir: /shared/ar\n");
+  EXPECT_EQ(c.executor.kind, ExecutorKind::slurm);
+  EXPECT_EQ(c.executor.partition, "batch");
+  EXPECT_EQ(c.executor.sbatch_args, (std::vector<std::string>{"--exclusive", "--constraint=fast"}));
+  EXPECT_EQ(c.executor.workdir, std::filesystem::path("/shared/ar"));
+  EXPECT_EQ(to_json(c)["executor"]["kind"], "slurm");
+}
+
+TEST_F(ConfigTest, ExecutorErrorsNameTheKey) {
+  EXPECT_NE(error_for(k_minimal + "executor: {kind: lsf}\n").find("executor.kind: expected local or slurm"),
+            std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {kind: local, partition: batch}\n")
+                .find("executor.partition: only used with kind: slurm"),
+            std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {kind: slurm, sbatch_args: [exclusive]}\n")
+                .find("is not an sbatch option"),
+            std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {knd: slurm}\n").find("did you mean \"kind\""), std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {slots: 0}\n").find("executor.slots"), std::string::npos);
+}
+
 } // namespace
 } // namespace ar::config
