@@ -186,6 +186,7 @@ json to_json(const ExperimentRecord& r) {
   if (!r.commit.empty()) record["commit"] = r.commit;
   if (!r.warnings.empty()) record["warnings"] = r.warnings;
   if (r.benchmark_tail) record["benchmark_tail"] = *r.benchmark_tail;
+  if (r.slot) record["slot"] = {{"slot", r.slot->slot}, {"prepared_on", r.slot->prepared_on}};
   return record;
 }
 

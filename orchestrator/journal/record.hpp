@@ -107,6 +107,11 @@ struct Measurement {  // present once the pairs ran to a decision
   DecisionInfo decision;
 };
 
+struct SlotInfo {  // executor slots > 1: where the candidate was prepared and measured
+  int slot = 0;                          // from 1
+  std::vector<std::string> prepared_on;  // the best commits its apply, build and gates ran on, in order
+};
+
 struct ExperimentRecord {
   RunningExperiment run;
   std::string finished_at;
@@ -121,6 +126,7 @@ struct ExperimentRecord {
   std::vector<std::string> warnings;  // rejected METRIC lines (at most 20)
   std::optional<std::string> benchmark_tail;
   std::map<std::string, double> durations;        // build, gates, measure, total (seconds)
+  std::optional<SlotInfo> slot;                   // executor slots > 1 only
   nlohmann::json asi = nlohmann::json::object();  // free-form, from the source
 };
 
