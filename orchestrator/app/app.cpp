@@ -47,7 +47,13 @@ Summary run_session(const Options& options, session::Progress& progress, const E
     case Mode::run:
       break;
   }
-  return run_loop(ctx, options.once);
+  SlotExecutorFactory slot_executors = [&](const exec::Sandbox* sandbox, const std::atomic<bool>* cancel) {
+    ExecutorSetup own = setup;
+    own.sandbox = sandbox;
+    own.cancel = cancel;
+    return make_executor(own, faults);
+  };
+  return run_loop(ctx, options.once, slot_executors);
 }
 
 }  // namespace
@@ -110,6 +116,7 @@ Summary run(const Options& options, session::Progress& progress) {
     lo.repeat = s.repeat;
     lo.shell = s.shell;
     lo.sandbox = s.sandbox;
+    lo.cancel = s.cancel;
     // A fault plan may stop the process right after a child of a given kind started
     // ("spawn:build", "spawn:gate", "spawn:pair", "spawn:warmup").
     lo.on_spawn = [&faults](const exec::Command& c) { faults.point("spawn:" + c.label.substr(0, c.label.find(' '))); };
@@ -118,7 +125,7 @@ Summary run(const Options& options, session::Progress& progress) {
     so.local = lo;
     so.partition = s.executor.partition;
     so.sbatch_args = s.executor.sbatch_args;
-    so.workdir = s.executor.workdir.empty() ? s.state_dir / "slurm" : s.executor.workdir;
+    so.workdir = s.executor.workdir.empty() ? s.state_dir / "slurm" : fs::path(s.executor.workdir);
     so.jobs_file = s.state_dir / "slurm" / "jobs.json";
     std::error_code ec;
     so.self = fs::read_symlink("/proc/self/exe", ec);

@@ -2,6 +2,7 @@
 // reached or an interrupt arrives.
 
 #include "app/commands.hpp"
+#include "app/slots.hpp"
 #include "decide/noise_watch.hpp"
 #include "ideas/ideas.hpp"
 #include "pipeline/experiment.hpp"
@@ -14,6 +15,7 @@
 #include "util/interrupt.hpp"
 
 #include <algorithm>
+#include <climits>
 
 #include <map>
 
@@ -77,7 +79,7 @@ void watch_calibration(session::Session& s, decide::NoiseWatch& noise) {
 
 }  // namespace
 
-Summary run_loop(pipeline::Context& ctx, bool once) {
+Summary run_loop(pipeline::Context& ctx, bool once, const SlotExecutorFactory& slot_executors) {
   session::Session& s = ctx.session;
   recover_unfinished(ctx);
   // A new session first measures its own noise, and refuses a harness that tells two copies of
@@ -104,6 +106,12 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
   Streaks st;
   Summary summary;
   double started = util::monotonic_seconds();
+  // Executor slots: the next candidates are prepared while one is measured (app/slots). The count
+  // in force when the run starts holds for the whole run.
+  std::unique_ptr<Slots> slots;
+  if (s.config().executor.slots > 1 && slot_executors) {
+    slots = std::make_unique<Slots>(ctx, s.config().executor.slots, slot_executors);
+  }
   while (true) {
     if (interrupted()) throw Interrupted("interrupted before the next experiment; nothing was running");
     if (auto why = limit_reached(s, st, summary.experiments, started)) {
@@ -111,7 +119,7 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
       break;
     }
     s.reload_config();
-    pipeline::ensure_base_built(ctx);
+    if (!slots) pipeline::ensure_base_built(ctx);  // slots build their own base
     try {
       ideas::update_file_safely(s.paths().ideas, ideas::with_ids);
     } catch (const Error& e) {
@@ -128,7 +136,14 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
       s.progress().note(fmt::format("note: \"{}\" nearly repeats dead end {} (\"{}\")", h->title, m->id, m->title));
     }
     for (auto& o : observers) o->before(*h, id);
-    journal::ExperimentRecord record = pipeline::run_experiment(ctx, *h, id);
+    journal::ExperimentRecord record;
+    if (slots) {
+      const int max = s.config().limits.max_experiments;
+      const int ahead = once ? 0 : max > 0 ? max - summary.experiments - 1 : INT_MAX;
+      record = slots->run(*h, id, picker, env, ahead);
+    } else {
+      record = pipeline::run_experiment(ctx, *h, id);
+    }
     ++summary.experiments;
     near.add(s.view().experiments.back());
     bool proposal = h->source == "proposer";
@@ -160,6 +175,7 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
       if (auto why = node_noise.recalibration_reason(cal.level_change, cal.noise_band)) {
         if (record.measurement && !record.measurement->node.empty()) *why += " on node " + record.measurement->node;
         s.progress().note("calibrating again: " + *why);
+        if (slots) slots->quiesce();  // a calibration measures: nothing runs beside it
         // Recorded, not fatal: the harness passed at the session's start.
         calibrate(ctx, false, *why);
         for (auto& [node, w] : noise) watch_calibration(s, w);

@@ -422,58 +422,6 @@ void read_shell(const Reader& r, const Entry& e, Config& out) {
   r.fail(e.line, fmt::format("{}: {} not found in PATH", e.key, detail::quote_value(name)));
 }
 
-// `executor: {kind: local|slurm, slots, partition, sbatch_args, workdir}`; the Slurm keys only
-// with kind slurm (elsewhere they would be silently ignored).
-void read_executor(const Reader& r, const Section& top, const std::filesystem::path& file, Executor& out) {
-  const Section s = r.child(top, "executor", {"kind", "slots", "partition", "sbatch_args", "workdir"});
-  if (const Entry* e = s.find("kind")) {
-    const std::string text = r.string(*e);
-    if (text == "local") {
-      out.kind = ExecutorKind::local;
-    } else if (text == "slurm") {
-      out.kind = ExecutorKind::slurm;
-    } else {
-      r.fail(e->line, fmt::format("{}: expected local or slurm, got {}", e->key, detail::quote_value(text)));
-    }
-  }
-  if (const Entry* e = s.find("slots")) {
-    out.slots = r.integer(*e, 1);
-    if (out.slots > 1) {
-      r.fail(e->line, fmt::format("{}: {} candidates at once is not supported by this build; use 1", e->key,
-                                  out.slots));
-    }
-  }
-  for (const char* key : {"partition", "sbatch_args", "workdir"}) {
-    const Entry* e = s.find(key);
-    if (e != nullptr && out.kind != ExecutorKind::slurm) {
-      r.fail(e->line, fmt::format("{}: only used with kind: slurm", e->key));
-    }
-  }
-  if (const Entry* e = s.find("partition")) {
-    out.partition = r.string(*e);
-    if (out.partition.empty() || out.partition.find_first_of(" \t,") != std::string::npos) {
-      r.fail(e->line, fmt::format("{}: {} is not a partition name", e->key, detail::quote_value(out.partition)));
-    }
-  }
-  if (const Entry* e = s.find("sbatch_args")) {
-    for (const Entry& item : r.list(*e)) {
-      std::string arg = r.string(item);
-      if (arg.empty() || arg.front() != '-') {
-        r.fail(item.line, fmt::format("{}: {} is not an sbatch option (one option a list item, like "
-                                      "--exclusive or --constraint=fast)",
-                                      item.key, detail::quote_value(arg)));
-      }
-      out.sbatch_args.push_back(std::move(arg));
-    }
-  }
-  if (const Entry* e = s.find("workdir")) {
-    const std::string text = r.string(*e);
-    if (text.empty()) r.fail(e->line, fmt::format("{}: empty; leave the key out for .autoresearch/slurm", e->key));
-    std::filesystem::path p = text;
-    out.workdir = p.is_absolute() ? p : std::filesystem::absolute(file).parent_path() / p;
-  }
-}
-
 void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
   const Entry* e = top.find("sandbox");
   if (e == nullptr) return;
@@ -515,6 +463,60 @@ void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
     r.fail(writable->line, fmt::format("{}: only used with mode: strict (the default mode leaves everything "
                                        "outside the repository writable)",
                                        writable->key));
+  }
+}
+
+// `executor: {kind: local, slots: 2}`; the Slurm keys only with kind slurm.
+void read_executor(const Reader& r, const Section& top, Executor& out) {
+  const Section s = r.child(top, "executor", {"kind", "slots", "background", "partition", "sbatch_args", "workdir"});
+  if (const Entry* e = s.find("kind")) {
+    const std::string text = r.string(*e);
+    if (text == "local") {
+      out.kind = ExecutorKind::local;
+    } else if (text == "slurm") {
+      out.kind = ExecutorKind::slurm;
+    } else {
+      r.fail(e->line, fmt::format("{}: expected local or slurm, got {}", e->key, quote_value(text)));
+    }
+  }
+  if (const Entry* e = s.find("slots")) {
+    out.slots = r.integer(*e, 1);
+    if (out.slots > k_max_slots) {
+      r.fail(e->line, fmt::format("{}: at most {} slots, got {}", e->key, k_max_slots, out.slots));
+    }
+  }
+  if (const Entry* e = s.find("background")) {
+    const std::string text = r.string(*e);
+    if (text != "pause" && text != "run") {
+      r.fail(e->line, fmt::format("{}: expected pause or run, got {}", e->key, quote_value(text)));
+    }
+    out.pause_background = text == "pause";
+  }
+  if (const Entry* e = s.find("partition")) out.partition = r.string(*e);
+  if (const Entry* e = s.find("workdir")) {
+    out.workdir = r.string(*e);
+    if (out.workdir.empty() || out.workdir.front() != '/') {
+      r.fail(e->line, fmt::format("{}: must be an absolute path, got {}", e->key, quote_value(out.workdir)));
+    }
+  }
+  if (const Entry* e = s.find("sbatch_args")) {
+    // A list (one item an argument) or one string split at spaces.
+    if (e->value.IsScalar()) {
+      std::string text = r.string(*e);
+      std::size_t at = 0;
+      while ((at = text.find_first_not_of(" \t", at)) != std::string::npos) {
+        std::size_t end = text.find_first_of(" \t", at);
+        out.sbatch_args.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
+        at = end;
+      }
+    } else {
+      out.sbatch_args = r.globs(*e);
+    }
+  }
+  if (out.kind == ExecutorKind::local) {
+    for (const char* key : {"partition", "sbatch_args", "workdir"}) {
+      if (const Entry* e = s.find(key)) r.fail(e->line, fmt::format("{}: only used with kind: slurm", e->key));
+    }
   }
 }
 
@@ -575,7 +577,7 @@ Config load(const std::filesystem::path& path) {
   if (const Entry* e = top.find("confirm")) read_confirms(r, *e, config.confirms);
   read_calibration(r, top, config);
   read_sandbox(r, top, config.sandbox);
-  read_executor(r, top, path, config.executor);
+  read_executor(r, top, config.executor);
   return config;
 }
 

@@ -127,16 +127,23 @@ struct Sandbox {
   std::vector<std::string> writable;  // strict: absolute or ~/ paths that stay writable
 };
 
-// Where benchmark runs go (key `executor`). local: on this machine. slurm: each block of pairs
-// is one Slurm batch job (exec/slurm_executor.hpp); builds and gates stay local.
+// Key `executor`: where and how many candidates run at once. Local slots prepare the next
+// candidates (apply, build, gates) in their own worktrees while the current one is measured;
+// measurement stays exclusive (README "Slots"). The Slurm keys are read here and used by the Slurm
+// executor; with kind local they are an error.
 enum class ExecutorKind { local, slurm };
+inline constexpr int k_max_slots = 16;
 
 struct Executor {
   ExecutorKind kind = ExecutorKind::local;
-  int slots = 1;                          // candidates in flight at once
-  std::string partition;                  // slurm: sbatch --partition; empty: the cluster's default
-  std::vector<std::string> sbatch_args;   // slurm: more sbatch options, one a list item
-  std::filesystem::path workdir;          // slurm: job folders (absolute); empty: .autoresearch/slurm
+  int slots = 1;                         // candidates in flight at once; 1: one at a time
+  // Key `background: pause|run`: whether the other slots' commands are stopped (SIGSTOP) while a
+  // candidate is measured (pause, the default: README "Executor slots" has the numbers) or run on.
+  bool pause_background = true;
+  std::string partition;                 // slurm: sbatch --partition; empty: the cluster's default
+  std::vector<std::string> sbatch_args;  // slurm: extra sbatch arguments, one item an argument
+  std::string workdir;                   // slurm: the job folders (absolute, shared with the nodes);
+                                         // empty: .autoresearch/slurm
 };
 
 struct Config {
@@ -157,12 +164,12 @@ struct Config {
   Hooks hooks;
   Calibration calibration;
   Sandbox sandbox;
-  Executor executor;
   // Key `shell`: every command runs as `<shell> -c <command>`. As written (empty: not given), and
   // resolved when the config is loaded: a name is looked up in PATH, a path must be absolute.
   std::string shell;
   std::filesystem::path shell_path = "/bin/sh";
   int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
+  Executor executor;
 };
 
 const char* to_string(SourceKind kind);

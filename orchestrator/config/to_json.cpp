@@ -50,10 +50,6 @@ const char* to_string(SourceKind kind) {
   return "?";
 }
 
-const char* to_string(ExecutorKind kind) {
-  return kind == ExecutorKind::slurm ? "slurm" : "local";
-}
-
 const char* to_string(SandboxMode mode) {
   switch (mode) {
     case SandboxMode::automatic:
@@ -64,6 +60,10 @@ const char* to_string(SandboxMode mode) {
       return "off";
   }
   return "?";
+}
+
+const char* to_string(ExecutorKind kind) {
+  return kind == ExecutorKind::slurm ? "slurm" : "local";
 }
 
 nlohmann::json to_json(const Config& config) {
@@ -140,11 +140,11 @@ nlohmann::json to_json(const Config& config) {
   if (!config.shell.empty()) out["shell"] = config.shell;
   const Executor& x = config.executor;
   if (x.kind != ExecutorKind::local || x.slots != 1) {
-    out["executor"] = {{"kind", to_string(x.kind)}, {"slots", x.slots}};
+    out["executor"] = {{"kind", to_string(x.kind)}, {"slots", x.slots}, {"background", x.pause_background ? "pause" : "run"}};
     if (x.kind == ExecutorKind::slurm) {
       out["executor"]["partition"] = x.partition;
       out["executor"]["sbatch_args"] = x.sbatch_args;
-      out["executor"]["workdir"] = x.workdir.string();
+      out["executor"]["workdir"] = x.workdir;
     }
   }
   return out;

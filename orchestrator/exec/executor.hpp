@@ -4,7 +4,8 @@
 // runs it here through proc::run, tests script the answers with a fake. An executor never decides
 // an experiment's outcome: it reports how the command ended and what METRIC lines it printed.
 //
-// Thread safety: an Executor is used from one thread.
+// Thread safety: an Executor is used from one thread at a time; executor slots give each slot its
+// own (app/slots).
 
 #include "metrics/metric_parser.hpp"
 #include "proc/subprocess.hpp"

@@ -31,6 +31,7 @@ CommandResult LocalExecutor::run(const Command& c) {
   spec.timeout = c.timeout;
   spec.log_path = log;
   spec.interrupt = &g_interrupt;
+  spec.cancel = m_options.cancel;
   spec.stray_token = m_options.token;
   spec.stdin_path = c.stdin_path;
   spec.cpus = c.cpus;

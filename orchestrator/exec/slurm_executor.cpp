@@ -6,6 +6,7 @@
 #include "util/interrupt.hpp"
 
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -76,6 +77,9 @@ void cancel_and_wait(const std::string& job) {
 }  // namespace
 
 SlurmExecutor::SlurmExecutor(SlurmOptions options) : m_options(std::move(options)), m_local(m_options.local) {
+  // Several executors share a run (executor slots): their job names differ by this.
+  std::random_device rd;
+  m_instance = fmt::format("{:04x}", rd() & 0xffffu);
   fs::create_directories(m_options.workdir);
   fs::create_directories(m_options.jobs_file.parent_path());
   recover();
@@ -149,7 +153,7 @@ CommandResult SlurmExecutor::run(const Command& command) {
 SlurmExecutor::Job SlurmExecutor::submit(const std::vector<Command>& commands) {
   const int experiment = commands.front().experiment;
   Job job;
-  job.name = fmt::format("ar-{:04d}-{}-{}", experiment, m_options.local.token.substr(0, 8), ++m_sequence);
+  job.name = fmt::format("ar-{:04d}-{}-{}-{}", experiment, m_options.local.token.substr(0, 6), m_instance, ++m_sequence);
   job.folder = m_options.workdir / job.name;
   fs::remove_all(job.folder);
   fs::create_directories(job.folder);

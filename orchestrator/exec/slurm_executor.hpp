@@ -75,6 +75,7 @@ class SlurmExecutor : public Executor {
 
   SlurmOptions m_options;
   LocalExecutor m_local;
+  std::string m_instance;  // four hex digits in this executor's job names
   int m_sequence = 0;
   std::map<int, std::string> m_node_of;  // experiment -> the node its first job ran on
 };

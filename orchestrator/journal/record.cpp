@@ -198,6 +198,7 @@ json to_json(const ExperimentRecord& r) {
     for (const JobInfo& j : r.jobs) jobs.push_back({{"id", j.id}, {"node", j.node}});
     record["slurm_jobs"] = jobs;
   }
+  if (r.slot) record["slot"] = {{"slot", r.slot->slot}, {"prepared_on", r.slot->prepared_on}};
   return record;
 }
 

@@ -115,6 +115,11 @@ struct Measurement {  // present once the pairs ran to a decision
   DecisionInfo decision;
 };
 
+struct SlotInfo {  // executor slots > 1: where the candidate was prepared and measured
+  int slot = 0;                          // from 1
+  std::vector<std::string> prepared_on;  // the best commits its apply, build and gates ran on, in order
+};
+
 struct ExperimentRecord {
   RunningExperiment run;
   std::string finished_at;
@@ -131,6 +136,7 @@ struct ExperimentRecord {
   std::map<std::string, double> durations;        // build, gates, measure, total (seconds)
   // The Slurm jobs of its benchmark runs, in order (failed and retried ones too); empty locally.
   std::vector<JobInfo> jobs;
+  std::optional<SlotInfo> slot;                   // executor slots > 1 only
   nlohmann::json asi = nlohmann::json::object();  // free-form, from the source
 };
 

@@ -37,7 +37,7 @@ void ensure_base_built(Context& ctx) {
   if (ctx.cfg().build.command.empty() || ws.base_built()) return;
   std::string best = git::to_hex(ws.best());
   ctx.stage(0, "best commit", "build (base)");
-  ctx.session.sandbox().clear_tmp(0);
+  ctx.sandbox().clear_tmp(0);
   exec::CommandResult r = build_side(ctx, 0, 0, "build base " + best.substr(0, 12));
   if (r.interrupted()) throw Interrupted("interrupted while building the best commit; nothing was running");
   if (!r.ok()) {
@@ -208,6 +208,15 @@ decide::Prior calibrated_prior(const session::Session& session) {
 }
 
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict) {
+  struct Measuring {  // tells ctx.measuring on every way out
+    Context& c;
+    explicit Measuring(Context& ctx) : c(ctx) {
+      if (c.measuring) c.measuring(true);
+    }
+    ~Measuring() {
+      if (c.measuring) c.measuring(false);
+    }
+  } measuring(ctx);
   const config::Config& cfg = ctx.cfg();
   const decide::Rule& rule = cfg.decision;
   const decide::Prior prior = calibrated_prior(ctx.session);

@@ -159,8 +159,10 @@ std::map<std::string, json> by_file(const std::vector<json>& records) {
   return out;
 }
 
-TEST_F(SlurmE2E, SessionRunsItsBlocksAsJobsAndRecordsNodeAndJobs) {
-  FixtureRepo repo(tmp.path(), slurm_config());
+// A session of four patches on Slurm with `executor_extra` (slots); checks the statuses, and that
+// every measured record names the node and Slurm jobs that really ran its runs.
+void check_session(const fs::path& dir, const std::string& config, const std::string& node, bool slots) {
+  FixtureRepo repo(dir, config);
   repo.queue_change("01-faster.patch", "Title: Ten percent faster", "speed.txt", "0.9\n");
   repo.queue_change("02-slower.patch", "Title: Ten percent slower", "slow.txt", "1.1\n");
   repo.queue_change("03-gate.patch", "Title: Break the gate", "ok.txt", "not ok\n");
@@ -185,18 +187,20 @@ TEST_F(SlurmE2E, SessionRunsItsBlocksAsJobsAndRecordsNodeAndJobs) {
     ASSERT_TRUE(rec.contains("slurm_jobs")) << rec.dump();
     std::set<std::string> ids;
     for (const json& j : rec["slurm_jobs"]) {
-      EXPECT_EQ(j["node"], m_node);
+      EXPECT_EQ(j["node"], node);
       ids.insert(j["id"].get<std::string>());
       // Slurm itself knows the job: it ran our block runner under the session's job name.
       EXPECT_EQ(job_field(j["id"], "JobName").rfind("ar-000", 0), 0u) << j.dump();
       EXPECT_EQ(job_field(j["id"], "JobState"), "COMPLETED") << j.dump();
     }
+    // With slots, each was prepared in a slot of its own.
+    EXPECT_EQ(rec.contains("slot"), slots) << rec.dump();
     if (rec["status"] == "crash") continue;
-    EXPECT_EQ(rec["node"], m_node);
+    EXPECT_EQ(rec["node"], node);
     // Every run names its node and job; the looks are separate jobs.
     for (const json& run_row : rec["runs"]) {
       ASSERT_EQ(run_row.size(), 9u) << run_row.dump();
-      EXPECT_EQ(run_row[7], m_node);
+      EXPECT_EQ(run_row[7], node);
       EXPECT_EQ(ids.count(run_row[8].get<std::string>()), 1u) << run_row.dump();
     }
     // A keep has a first block and a confirmation block: two looks at least, each its own job.
@@ -209,6 +213,16 @@ TEST_F(SlurmE2E, SessionRunsItsBlocksAsJobsAndRecordsNodeAndJobs) {
   // The runs' output came back into the experiment's log.
   EXPECT_NE(read_text(repo.root / ".autoresearch/logs/0001.log").find("slurm job"), std::string::npos);
   EXPECT_NE(read_text(repo.root / ".autoresearch/logs/0001.log").find("METRIC score="), std::string::npos);
+}
+
+TEST_F(SlurmE2E, SessionRunsItsBlocksAsJobsAndRecordsNodeAndJobs) {
+  check_session(tmp.path(), slurm_config(), m_node, false);
+}
+
+// Two slots: the next candidate is applied, built and gated while one is measured on the cluster;
+// the verdicts are the serial ones.
+TEST_F(SlurmE2E, TwoSlotsGiveTheSameVerdicts) {
+  check_session(tmp.path(), slurm_config("  slots: 2\n"), m_node, true);
 }
 
 // Makes every benchmark run sleep `seconds` first while `marker` exists, so a test can act while
