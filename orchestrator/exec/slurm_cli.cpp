@@ -71,6 +71,7 @@ JobState query(const std::string& job) {
   if (!r.ok()) {
     s.error = first_line(r.tail);
     if (s.error.empty()) s.error = r.describe();
+    s.invalid = s.error.find("Invalid job id") != std::string::npos;
     return s;
   }
   const std::string line = first_line(r.tail);

@@ -21,12 +21,13 @@ struct Submitted {
 Submitted submit(const std::vector<std::string>& args, const std::filesystem::path& script);
 
 struct JobState {
-  bool known = false;   // false: Slurm does not know the job (purged, or scontrol failed)
-  std::string state;    // PENDING, RUNNING, COMPLETING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, ...
-  std::string reason;   // Slurm's Reason field ("None", "Resources", "NodeDown", ...)
-  std::string node;     // NodeList ("(null)" while pending becomes empty)
+  bool known = false;     // false: Slurm does not know the job (purged, or scontrol failed)
+  bool invalid = false;   // Slurm answered that it knows no such job (purged after MinJobAge)
+  std::string state;      // PENDING, RUNNING, COMPLETING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, ...
+  std::string reason;     // Slurm's Reason field ("None", "Resources", "NodeDown", ...)
+  std::string node;       // NodeList ("(null)" while pending becomes empty)
   std::string exit_code;  // ExitCode ("0:0", "1:0", "0:15")
-  std::string error;    // why scontrol failed
+  std::string error;      // why scontrol failed
   bool terminal() const;  // a state a job does not leave
 };
 

@@ -99,7 +99,8 @@ void SlurmExecutor::remember(const Job& job, int experiment) {
       found = true;
     }
   }
-  if (!found) jobs.push_back({{"id", job.id}, {"name", job.name}, {"folder", job.folder.string()}, {"experiment", experiment}});
+  if (!found)
+    jobs.push_back({{"id", job.id}, {"name", job.name}, {"folder", job.folder.string()}, {"experiment", experiment}});
   util::write_file_atomic(m_options.jobs_file, j.dump(2) + "\n");
 }
 
@@ -133,8 +134,8 @@ void SlurmExecutor::recover() {
         note(fmt::format("slurm: cancelled job {} of the previous run (experiment {})", id, e.value("experiment", 0)));
       }
     } else {
-      note(fmt::format("slurm: job {} of the previous run (experiment {}) had ended ({}); its results are dropped",
-                       id, e.value("experiment", 0), st.state));
+      note(fmt::format("slurm: job {} of the previous run (experiment {}) had ended ({}); its results are dropped", id,
+                       e.value("experiment", 0), st.state));
     }
   }
   util::write_file_atomic(m_options.jobs_file, json{{"jobs", json::array()}}.dump(2) + "\n");
@@ -153,7 +154,8 @@ CommandResult SlurmExecutor::run(const Command& command) {
 SlurmExecutor::Job SlurmExecutor::submit(const std::vector<Command>& commands) {
   const int experiment = commands.front().experiment;
   Job job;
-  job.name = fmt::format("ar-{:04d}-{}-{}-{}", experiment, m_options.local.token.substr(0, 6), m_instance, ++m_sequence);
+  job.name =
+      fmt::format("ar-{:04d}-{}-{}-{}", experiment, m_options.local.token.substr(0, 6), m_instance, ++m_sequence);
   job.folder = m_options.workdir / job.name;
   fs::remove_all(job.folder);
   fs::create_directories(job.folder);
@@ -173,13 +175,18 @@ SlurmExecutor::Job SlurmExecutor::submit(const std::vector<Command>& commands) {
   spec.commands = commands;
   write_spec(job.folder, spec);
   const fs::path script = job.folder / "job.sh";
-  util::write_file_atomic(script, fmt::format("#!/bin/sh\n# autoresearch: one block of benchmark runs\nexec {} exec-block {}\n",
-                                              quote(m_options.self.string()), quote(job.folder.string())),
+  util::write_file_atomic(script,
+                          fmt::format("#!/bin/sh\n# autoresearch: one block of benchmark runs\nexec {} exec-block {}\n",
+                                      quote(m_options.self.string()), quote(job.folder.string())),
                           false);
   fs::permissions(script, fs::perms::owner_all, fs::perm_options::add);
 
-  std::vector<std::string> args{"--job-name=" + job.name, "--output=" + (job.folder / "slurm.out").string(),
-                                "--chdir=" + job.folder.string(), "--no-requeue", "--nodes=1", "--ntasks=1"};
+  std::vector<std::string> args{"--job-name=" + job.name,
+                                "--output=" + (job.folder / "slurm.out").string(),
+                                "--chdir=" + job.folder.string(),
+                                "--no-requeue",
+                                "--nodes=1",
+                                "--ntasks=1"};
   if (!m_options.partition.empty()) args.push_back("--partition=" + m_options.partition);
   // Every look of one experiment on the node of its first: both sides, all pairs, one machine.
   auto node = m_node_of.find(experiment);
@@ -219,6 +226,7 @@ SlurmExecutor::Ending SlurmExecutor::follow(const Job& job, const std::vector<Co
   std::optional<Clock::time_point> deadline;
   auto last_query = Clock::now();
   slurm::JobState st;
+  int failed_queries = 0;
   while (true) {
     if (std::optional<BlockResult> r = read_result(job.folder)) {
       end.started = true;
@@ -260,14 +268,20 @@ SlurmExecutor::Ending SlurmExecutor::follow(const Job& job, const std::vector<Co
     if (Clock::now() - last_query >= m_options.query_every) {
       last_query = Clock::now();
       st = slurm::query(job.id);
-      if (!st.known || st.terminal()) {
+      // scontrol failing (a busy or restarting controller) is not the job's end: ask again, for
+      // a minute at most.
+      const bool answered = st.known || st.invalid || ++failed_queries >= 60;
+      if (st.known) failed_queries = 0;
+      if (answered && (!st.known || st.terminal())) {
         // Ended without a result: once more for the result (a runner that finished just now).
         if (read_result(job.folder)) continue;
         if (!end.started && read_started(job.folder)) end.started = true;
         if (st.node.size() > 0) end.node = st.node;
-        end.lost = st.known ? fmt::format("slurm job {}{} {}", job.id,
-                                          end.node.empty() ? "" : " on node " + end.node, describe_state(st))
-                            : fmt::format("slurm job {} is unknown to Slurm ({})", job.id, st.error);
+        end.lost = st.known ? fmt::format("slurm job {}{} {}", job.id, end.node.empty() ? "" : " on node " + end.node,
+                                          describe_state(st))
+                   : st.invalid ? fmt::format("slurm job {} is unknown to Slurm ({})", job.id, st.error)
+                                : fmt::format("slurm job {} could not be followed: scontrol failed for a minute ({})",
+                                              job.id, st.error);
         end.timed_out = st.state == "TIMEOUT" || st.state == "DEADLINE";
         if (!end.started) end.lost += ", before it started";
         return end;
@@ -290,7 +304,8 @@ void SlurmExecutor::collect(const Job& job, const std::vector<Command>& commands
       if (in) out << in.rdbuf();
     }
     std::ifstream runner(job.folder / "slurm.out", std::ios::binary);
-    if (runner && runner.peek() != std::ifstream::traits_type::eof()) out << "==> the job's own output:\n" << runner.rdbuf();
+    if (runner && runner.peek() != std::ifstream::traits_type::eof())
+      out << "==> the job's own output:\n" << runner.rdbuf();
   }
   forget(job);
   // A job that went wrong keeps its folder for a look; a good one leaves nothing.

@@ -60,7 +60,7 @@ class SlurmExecutor : public Executor {
   struct Ending {
     std::optional<BlockResult> result;
     bool started = false;
-    std::string lost;      // why the results are missing or cut short
+    std::string lost;  // why the results are missing or cut short
     bool timed_out = false;
     bool interrupted = false;
     std::string node;

@@ -5,8 +5,8 @@
 #include "util/files.hpp"
 #include "util/interrupt.hpp"
 
-#include <cstdlib>
 #include <unistd.h>
+#include <cstdlib>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -45,10 +45,17 @@ proc::Ending ending_from(const std::string& s) {
 json command_json(const Command& c) {
   json env = json::array();
   for (const auto& [k, v] : c.env) env.push_back({k, v});
-  return {{"kind", static_cast<int>(c.kind)}, {"label", c.label}, {"experiment", c.experiment},
-          {"side", c.side}, {"command", c.command}, {"cwd", c.cwd.string()},
-          {"timeout_ms", c.timeout.count()}, {"env", env}, {"stdin", c.stdin_path.string()},
-          {"scan_metrics", c.scan_metrics}, {"cpus", c.cpus}};
+  return {{"kind", static_cast<int>(c.kind)},
+          {"label", c.label},
+          {"experiment", c.experiment},
+          {"side", c.side},
+          {"command", c.command},
+          {"cwd", c.cwd.string()},
+          {"timeout_ms", c.timeout.count()},
+          {"env", env},
+          {"stdin", c.stdin_path.string()},
+          {"scan_metrics", c.scan_metrics},
+          {"cpus", c.cpus}};
 }
 
 Command command_from(const json& j) {
@@ -71,10 +78,19 @@ json result_json(const CommandResult& r) {
   const proc::Result& p = r.process;
   json rejected = json::array();
   for (const auto& x : r.rejected) rejected.push_back({{"line", x.line}, {"text", x.text}, {"why", x.why}});
-  return {{"ending", ending_name(p.ending)}, {"exit_code", p.exit_code}, {"signal", p.signal},
-          {"seconds", p.seconds}, {"cpu_seconds", p.cpu_seconds}, {"cpu", p.cpu}, {"tail", p.tail},
-          {"error", p.error}, {"hint", p.hint}, {"output_bytes", p.output_bytes}, {"log_cut", p.log_cut},
-          {"metrics", r.metrics}, {"rejected", rejected}};
+  return {{"ending", ending_name(p.ending)},
+          {"exit_code", p.exit_code},
+          {"signal", p.signal},
+          {"seconds", p.seconds},
+          {"cpu_seconds", p.cpu_seconds},
+          {"cpu", p.cpu},
+          {"tail", p.tail},
+          {"error", p.error},
+          {"hint", p.hint},
+          {"output_bytes", p.output_bytes},
+          {"log_cut", p.log_cut},
+          {"metrics", r.metrics},
+          {"rejected", rejected}};
 }
 
 CommandResult result_from(const json& j) {
@@ -93,7 +109,8 @@ CommandResult result_from(const json& j) {
   p.log_cut = j.at("log_cut").get<bool>();
   r.metrics = j.at("metrics").get<std::map<std::string, double>>();
   for (const auto& x : j.at("rejected")) {
-    r.rejected.push_back({x.at("line").get<std::size_t>(), x.at("text").get<std::string>(), x.at("why").get<std::string>()});
+    r.rejected.push_back(
+        {x.at("line").get<std::size_t>(), x.at("text").get<std::string>(), x.at("why").get<std::string>()});
   }
   return r;
 }
@@ -218,8 +235,9 @@ int run_block(const fs::path& folder) {
   BlockResult out;
   out.node = env_or("SLURMD_NODENAME", host_name());
   out.job = env_or("SLURM_JOB_ID", "");
-  util::write_file_atomic(folder / k_started_file,
-                          json{{"node", out.node}, {"job", out.job}, {"pid", static_cast<int>(::getpid())}}.dump() + "\n");
+  util::write_file_atomic(
+      folder / k_started_file,
+      json{{"node", out.node}, {"job", out.job}, {"pid", static_cast<int>(::getpid())}}.dump() + "\n");
   // The same sandbox as on the orchestrator's machine, built here: its namespaces are this
   // process's own.
   Sandbox sandbox = Sandbox::make(spec.sandbox, spec.layout, spec.config_file);
@@ -258,7 +276,8 @@ int run_block(const fs::path& folder) {
                                                        {"complete", out.complete},
                                                        {"signal", out.signal},
                                                        {"results", results}}
-                                                      .dump() + "\n");
+                                                          .dump() +
+                                                      "\n");
   return 0;
 }
 

@@ -25,10 +25,10 @@ struct BlockSpec {
   std::string shell = "/bin/sh";
   metrics::Repeat repeat = metrics::Repeat::median;
   int max_log_mb = 64;
-  config::Sandbox sandbox;           // the settings; off: unconfined
-  SandboxLayout layout;              // the session's (exec/sandbox.hpp)
-  std::filesystem::path config_file; // for the sandbox's messages
-  std::vector<Command> commands;     // run in order; the first that fails ends the block
+  config::Sandbox sandbox;            // the settings; off: unconfined
+  SandboxLayout layout;               // the session's (exec/sandbox.hpp)
+  std::filesystem::path config_file;  // for the sandbox's messages
+  std::vector<Command> commands;      // run in order; the first that fails ends the block
 };
 
 struct BlockStart {  // started.json

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -15,7 +16,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 namespace ar::test {
 namespace {
@@ -127,17 +127,16 @@ TEST(ExecBlock, RunsTheBlockStopsAtTheFirstFailureAndReapsDaemons) {
   };
   spec.commands = {cmd("pair 1 base", "echo chatter; echo METRIC score=3; echo METRIC score=5; echo METRIC score=4"),
                    cmd("pair 1 candidate", "setsid sh -c 'echo $$ > " + daemon_pid.string() +
-                                               "; exec sleep 300' </dev/null >/dev/null 2>&1 & while [ ! -s " + daemon_pid.string() +
-                                               " ]; do sleep 0.01; done; echo METRIC score=2"),
-                   cmd("pair 2 base", "echo METRIC score=x1; exit 7"),
-                   cmd("pair 2 candidate", "echo never")};
+                                               "; exec sleep 300' </dev/null >/dev/null 2>&1 & while [ ! -s " +
+                                               daemon_pid.string() + " ]; do sleep 0.01; done; echo METRIC score=2"),
+                   cmd("pair 2 base", "echo METRIC score=x1; exit 7"), cmd("pair 2 candidate", "echo never")};
   exec::write_spec(folder, spec);
   CliResult r = run_cli(tmp.path(), "exec-block " + shell_quote(folder.string()));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::optional<exec::BlockResult> got = exec::read_result(folder);
   ASSERT_TRUE(got.has_value());
   EXPECT_TRUE(got->complete);
-  ASSERT_EQ(got->results.size(), 3u);  // stopped at the failed run
+  ASSERT_EQ(got->results.size(), 3u);                 // stopped at the failed run
   EXPECT_EQ(got->results[0].metrics.at("score"), 4);  // the median of the run's values
   EXPECT_EQ(got->results[1].metrics.at("score"), 2);
   EXPECT_EQ(got->results[2].process.exit_code, 7);
@@ -147,9 +146,11 @@ TEST(ExecBlock, RunsTheBlockStopsAtTheFirstFailureAndReapsDaemons) {
   // The daemon left the run's process group and session; the runner's subreaper still ended it.
   ASSERT_TRUE(fs::exists(daemon_pid));
   const std::string pid = out_of("cat " + shell_quote(daemon_pid.string()));
-  EXPECT_TRUE(wait_for([&] { return !fs::exists("/proc/" + pid) ||
-                                    out_of("awk '{print $3}' /proc/" + pid + "/stat 2>/dev/null") == "Z"; },
-                       5s))
+  EXPECT_TRUE(wait_for(
+      [&] {
+        return !fs::exists("/proc/" + pid) || out_of("awk '{print $3}' /proc/" + pid + "/stat 2>/dev/null") == "Z";
+      },
+      5s))
       << "daemon " << pid << " survived the block";
 }
 
@@ -181,7 +182,8 @@ void check_session(const fs::path& dir, const std::string& config, const std::st
   EXPECT_NE(r["experiments/04-crash.patch"]["reason"].get<std::string>().find("exit 139"), std::string::npos);
   EXPECT_FALSE(r["experiments/03-gate.patch"].contains("slurm_jobs"));  // gates run here, not as jobs
 
-  for (const char* file : {"experiments/01-faster.patch", "experiments/02-slower.patch", "experiments/04-crash.patch"}) {
+  for (const char* file :
+       {"experiments/01-faster.patch", "experiments/02-slower.patch", "experiments/04-crash.patch"}) {
     SCOPED_TRACE(file);
     const json& rec = r[file];
     ASSERT_TRUE(rec.contains("slurm_jobs")) << rec.dump();
