@@ -19,7 +19,8 @@
 # The workload (built here, in a temp dir): a C program whose benchmark does a deterministic
 # count of work units (METRIC units=..., lower is better) set by ten knobs (knobs/kNN.h), so the
 # verdicts never depend on noise. Its build (cc plus a deliberately slow single-threaded step)
-# and its test gate each take about 3x the measurement of one experiment (4 pairs, 8 runs).
+# and its test gate each take 2 to 3.5x the measurement of one experiment (4 pairs, 8 runs;
+# printed above the table).
 # The queue: ten patches, each turning one knob: 3 lower the count (keep), 5 raise it or change
 # nothing measurable (discard), 2 break the test gate (checks_failed). --scale multiplies the
 # build and gate work (default 1). The temp dir is removed unless --keep.
@@ -240,6 +241,10 @@ for line in open(sys.argv[1]):
         print(r["source"]["file"], r["status"])
 EOF
   experiments=$(wc -l < "$tmp/$name.verdicts")
+  # The work done: builds (base and candidate) and gate runs, and their summed wall seconds.
+  work=$(cat "$tmp/$name/.autoresearch/logs/"*.log | awk '
+    /^==> \[(build|gate)/ && / in [0-9.]+s$/ { n[substr($2, 2)]++; t = $NF; sub(/s$/, "", t); sum += t }
+    END { printf "%d builds, %d gates, %.0f s", n["build"], n["gate"], sum }')
   local first
   first=$(git -C "$tmp/$name" rev-parse HEAD)
   # Subjects and changes (the trees differ by the config's executor line).
@@ -278,12 +283,13 @@ done
 if [ "$slurm" = 1 ] && command -v sinfo >/dev/null 2>&1 && sinfo >/dev/null 2>&1; then
   labels+=("slurm, slots 2"); names+=("slurm-2"); executors+=("executor: {kind: slurm, slots: 2}")
 fi
-declare -A walls same counts
+declare -A walls same counts works
 for ((r = 1; r <= rounds; r++)); do
   for i in "${!names[@]}"; do
     run_one "${names[$i]}" "${executors[$i]}"
     walls[$i]="${walls[$i]:-} $seconds"
     counts[$i]=$experiments
+    works[$i]=$work
     if [ -z "${have_ref:-}" ]; then
       cp "$tmp/${names[$i]}.verdicts" "$tmp/ref.verdicts"; cp "$tmp/${names[$i]}.branch" "$tmp/ref.branch"; have_ref=1
     fi
@@ -330,12 +336,12 @@ for i in "${!names[@]}"; do
   wall=$(echo ${walls[$i]} | median)
   rate=$(calc "${counts[$i]} * 3600 / $wall")
   if [ -z "$base_rate" ]; then base_rate=$rate; fi
-  rows+=("$(printf '| %s | %d | %s | %.1f s | %.0f | %.2f× | %s |' "${labels[$i]}" "${counts[$i]}" \
+  rows+=("$(printf '| %s | %d | %s | %s | %.1f s | %.0f | %.2f× | %s |' "${labels[$i]}" "${counts[$i]}" "${works[$i]}" \
     "$(echo ${walls[$i]} | awk '{ for (i = 1; i <= NF; i++) printf "%s%.1f", (i > 1 ? " " : ""), $i }')" "$wall" "$rate" \
     "$(calc "$rate / $base_rate")" "${same[$i]}")")
 done
 if [ "${#names[@]}" = "$(echo $slot_counts | wc -w)" ]; then
-  rows+=("| slurm, slots 2 | – | – | – | – | – | skipped: sinfo does not answer here (or --no-slurm) |")
+  rows+=("| slurm, slots 2 | – | – | – | – | – | – | skipped: sinfo does not answer here (or --no-slurm) |")
 fi
 
 keeps=$(grep -c ' keep$' "$tmp/ref.verdicts" || true)
@@ -345,7 +351,7 @@ printf 'one experiment measures 8 runs in %.2f s; build %.2f s (%.1f×), test ga
   "$measure_s" "$build_s" "$(calc "$build_s / $measure_s")" "$gate_s" "$(calc "$gate_s / $measure_s")" \
   "$keeps" "$(wc -l < "$tmp/ref.verdicts")"
 echo
-echo "| executor | experiments | wall per round | median wall | experiments/hour | vs slots 1 | verdicts and branch as slots 1 (every round) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| executor | experiments | work in the last round (builds, gates, their wall time summed) | wall per round | median wall | experiments/hour | vs slots 1 | verdicts and branch as slots 1 (every round) |"
+echo "|---|---|---|---|---|---|---|---|"
 for r in "${rows[@]}"; do echo "$r"; done
 exit $status
