@@ -2,6 +2,7 @@
 
 #include "app/commands.hpp"
 #include "exec/local_executor.hpp"
+#include "exec/slurm_executor.hpp"
 #include "git/git.hpp"
 #include "util/error.hpp"
 #include "session/cleanup.hpp"
@@ -26,7 +27,9 @@ Summary run_session(const Options& options, session::Progress& progress, const E
                         return session.config().metric.repeat == config::Repeat::last ? metrics::Repeat::last
                                                                                       : metrics::Repeat::median;
                       },
-                      [&session] { return session.config().shell_path.string(); }, &session.sandbox()};
+                      [&session] { return session.config().shell_path.string(); }, &session.sandbox(),
+                      session.config().executor, session.config().sandbox, session.paths().state_dir,
+                      session.paths().config, [&progress](const std::string& text) { progress.note(text); }};
   run_log = session.run_log();
   std::unique_ptr<exec::Executor> executor = make_executor(setup, faults);
   pipeline::Context ctx{session, *executor, faults, util::plan_pinning(session.config().benchmark.cpus, util::allowed_cpus())};
@@ -44,7 +47,13 @@ Summary run_session(const Options& options, session::Progress& progress, const E
     case Mode::run:
       break;
   }
-  return run_loop(ctx, options.once);
+  SlotExecutorFactory slot_executors = [&](const exec::Sandbox* sandbox, const std::atomic<bool>* cancel) {
+    ExecutorSetup own = setup;
+    own.sandbox = sandbox;
+    own.cancel = cancel;
+    return make_executor(own, faults);
+  };
+  return run_loop(ctx, options.once, slot_executors);
 }
 
 }  // namespace
@@ -107,10 +116,27 @@ Summary run(const Options& options, session::Progress& progress) {
     lo.repeat = s.repeat;
     lo.shell = s.shell;
     lo.sandbox = s.sandbox;
+    lo.cancel = s.cancel;
     // A fault plan may stop the process right after a child of a given kind started
     // ("spawn:build", "spawn:gate", "spawn:pair", "spawn:warmup").
     lo.on_spawn = [&faults](const exec::Command& c) { faults.point("spawn:" + c.label.substr(0, c.label.find(' '))); };
-    return std::make_unique<exec::LocalExecutor>(lo);
+    if (s.executor.kind != config::ExecutorKind::slurm) return std::unique_ptr<exec::Executor>(new exec::LocalExecutor(lo));
+    exec::SlurmOptions so;
+    so.local = lo;
+    so.partition = s.executor.partition;
+    so.sbatch_args = s.executor.sbatch_args;
+    so.workdir = s.executor.workdir.empty() ? s.state_dir / "slurm" : fs::path(s.executor.workdir);
+    so.jobs_file = s.state_dir / "slurm" / "jobs.json";
+    std::error_code ec;
+    so.self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) throw Error(fmt::format("cannot find the autoresearch binary for Slurm jobs: {}", ec.message()));
+    // The node confines its runs as this machine would; unconfined here means unconfined there.
+    so.sandbox = s.sandbox_settings;
+    if (s.sandbox == nullptr || !s.sandbox->confined()) so.sandbox.mode = config::SandboxMode::off;
+    if (s.sandbox != nullptr) so.layout = s.sandbox->layout();
+    so.config_file = s.config_file;
+    so.note = s.note;
+    return std::unique_ptr<exec::Executor>(new exec::SlurmExecutor(so));
   });
 }
 

@@ -7,6 +7,7 @@
 #include "session/progress.hpp"
 #include "util/fault.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -50,6 +51,11 @@ struct ExecutorSetup {
   std::function<metrics::Repeat()> repeat;  // the config in force's metric.repeat
   std::function<std::string()> shell;       // the config in force's shell (its path)
   const exec::Sandbox* sandbox = nullptr;
+  config::Executor executor;                       // the config's `executor` when the session opened
+  config::Sandbox sandbox_settings;                // the config's `sandbox`
+  std::filesystem::path state_dir, config_file;
+  std::function<void(const std::string&)> note;    // progress messages
+  const std::atomic<bool>* cancel = nullptr;  // executor slots: stops this slot's commands
 };
 using ExecutorFactory = std::function<std::unique_ptr<exec::Executor>(const ExecutorSetup&, util::FaultPlan&)>;
 Summary run(const Options& options, session::Progress& progress, const ExecutorFactory& make_executor);

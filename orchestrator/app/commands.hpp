@@ -7,7 +7,13 @@
 
 namespace ar::app {
 
-Summary run_loop(pipeline::Context& ctx, bool once);
+// Makes an executor slot's executor (app/slots): its commands run in `sandbox` and stop when
+// `cancel` turns true.
+using SlotExecutorFactory =
+    std::function<std::unique_ptr<exec::Executor>(const exec::Sandbox* sandbox, const std::atomic<bool>* cancel)>;
+
+// `slot_executors`: with executor.slots > 1, the next candidates are prepared in slots (app/slots).
+Summary run_loop(pipeline::Context& ctx, bool once, const SlotExecutorFactory& slot_executors = {});
 Summary dry_run(pipeline::Context& ctx);
 Summary calibrate_command(pipeline::Context& ctx);
 Summary verify_command(pipeline::Context& ctx, int pairs);

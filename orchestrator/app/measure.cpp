@@ -33,7 +33,8 @@ pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, std::uint64_t
   pipeline::Samples samples;
   int ran = 0;
   pipeline::StageResult end = bench.run_pairs(
-      what, pairs, seed, true, [](int, const pipeline::Samples&) { return false; }, samples, ran);
+      what, pairs, seed, true, [](int, const pipeline::Samples&) { return false; }, samples, ran,
+      [pairs](int) { return pairs; });
   if (end && end->status == journal::Status::interrupted) throw Interrupted(what + " interrupted");
   if (end) {
     throw Error(fmt::format("{}: {} ({}); see {}", what, end->reason, journal::to_string(end->status),

@@ -2,6 +2,7 @@
 // reached or an interrupt arrives.
 
 #include "app/commands.hpp"
+#include "app/slots.hpp"
 #include "decide/noise_watch.hpp"
 #include "ideas/ideas.hpp"
 #include "pipeline/experiment.hpp"
@@ -14,6 +15,9 @@
 #include "util/interrupt.hpp"
 
 #include <algorithm>
+#include <climits>
+
+#include <map>
 
 #include <fmt/format.h>
 
@@ -75,15 +79,21 @@ void watch_calibration(session::Session& s, decide::NoiseWatch& noise) {
 
 }  // namespace
 
-Summary run_loop(pipeline::Context& ctx, bool once) {
+Summary run_loop(pipeline::Context& ctx, bool once, const SlotExecutorFactory& slot_executors) {
   session::Session& s = ctx.session;
   recover_unfinished(ctx);
   // A new session first measures its own noise, and refuses a harness that tells two copies of
   // the same commit apart; a harness found broken is measured again on every start until it passes.
   const auto& last_cal = s.view().last_calibration;
   if (s.config().calibration.on_start && !(last_cal && !last_cal->value("broken", false))) calibrate(ctx, true);
-  decide::NoiseWatch noise;
-  watch_calibration(s, noise);
+  // Noise is tracked per node (Slurm; "" for this machine): one node's noisy neighbour must not
+  // hide in, or trigger a calibration for, another's estimate.
+  std::map<std::string, decide::NoiseWatch> noise;
+  auto watch = [&](const std::string& node) -> decide::NoiseWatch& {
+    auto [it, fresh] = noise.try_emplace(node);
+    if (fresh) watch_calibration(s, it->second);
+    return it->second;
+  };
 
   std::vector<std::unique_ptr<Observer>> observers;
   observers.push_back(ideas_observer(s));
@@ -96,6 +106,12 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
   Streaks st;
   Summary summary;
   double started = util::monotonic_seconds();
+  // Executor slots: the next candidates are prepared while one is measured (app/slots). The count
+  // in force when the run starts holds for the whole run.
+  std::unique_ptr<Slots> slots;
+  if (s.config().executor.slots > 1 && slot_executors) {
+    slots = std::make_unique<Slots>(ctx, s.config().executor.slots, slot_executors);
+  }
   while (true) {
     if (interrupted()) throw Interrupted("interrupted before the next experiment; nothing was running");
     if (auto why = limit_reached(s, st, summary.experiments, started)) {
@@ -103,7 +119,7 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
       break;
     }
     s.reload_config();
-    pipeline::ensure_base_built(ctx);
+    if (!slots) pipeline::ensure_base_built(ctx);  // slots build their own base
     try {
       ideas::update_file_safely(s.paths().ideas, ideas::with_ids);
     } catch (const Error& e) {
@@ -120,7 +136,14 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
       s.progress().note(fmt::format("note: \"{}\" nearly repeats dead end {} (\"{}\")", h->title, m->id, m->title));
     }
     for (auto& o : observers) o->before(*h, id);
-    journal::ExperimentRecord record = pipeline::run_experiment(ctx, *h, id);
+    journal::ExperimentRecord record;
+    if (slots) {
+      const int max = s.config().limits.max_experiments;
+      const int ahead = once ? 0 : max > 0 ? max - summary.experiments - 1 : INT_MAX;
+      record = slots->run(*h, id, picker, env, ahead);
+    } else {
+      record = pipeline::run_experiment(ctx, *h, id);
+    }
     ++summary.experiments;
     near.add(s.view().experiments.back());
     bool proposal = h->source == "proposer";
@@ -142,17 +165,20 @@ Summary run_loop(pipeline::Context& ctx, bool once) {
     // Noise tracked, not assumed: the best's side of every experiment feeds the rolling estimate;
     // when it leaves the calibrated band, or the best's level moved, the noise is measured again.
     // (After a keep the candidate's samples are the new best's.)
+    decide::NoiseWatch& node_noise = watch(record.measurement ? record.measurement->node : std::string());
     if (record.measurement) {
       const journal::PrimaryMetric& m = record.measurement->primary;
-      noise.add(record.status == Status::keep ? m.candidate : m.base);
+      node_noise.add(record.status == Status::keep ? m.candidate : m.base);
     }
     const config::Calibration& cal = s.config().calibration;
     if (cal.on_start && record.status != Status::interrupted) {
-      if (auto why = noise.recalibration_reason(cal.level_change, cal.noise_band)) {
+      if (auto why = node_noise.recalibration_reason(cal.level_change, cal.noise_band)) {
+        if (record.measurement && !record.measurement->node.empty()) *why += " on node " + record.measurement->node;
         s.progress().note("calibrating again: " + *why);
+        if (slots) slots->quiesce();  // a calibration measures: nothing runs beside it
         // Recorded, not fatal: the harness passed at the session's start.
         calibrate(ctx, false, *why);
-        watch_calibration(s, noise);
+        for (auto& [node, w] : noise) watch_calibration(s, w);
       }
     }
     const config::Limits& lim = s.config().limits;

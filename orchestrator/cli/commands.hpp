@@ -79,4 +79,10 @@ struct CleanOptions {
 int run_clean(const CleanOptions& options);
 void setup_clean(CLI::App& app, int& exit_code);
 
+struct ExecBlockOptions {
+  std::filesystem::path folder;
+};
+int run_exec_block(const ExecBlockOptions& options);
+void setup_exec_block(CLI::App& app, int& exit_code);
+
 } // namespace ar::cli

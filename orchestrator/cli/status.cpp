@@ -55,6 +55,8 @@ json status_json(const StatusOptions& options) {
                         {"stage", e.value("stage", "")},
                         {"started_at", e.value("started_at", "")}};
     }
+    // Executor slots: each slot's experiment and stage (the measured one among them).
+    if ((*state)["slots"].is_array()) out["slots"] = (*state)["slots"];
   } else if (state && state->contains("stop_reason")) {
     out["last_stop"] = {{"at", state->value("finished_at", "")}, {"reason", state->value("stop_reason", "")}};
   }
@@ -93,6 +95,16 @@ void print_status(const json& s) {
       const json& c = s["current"];
       fmt::print("  now:     #{} {}: {}\n", c["id"].get<int>(), c["title"].get<std::string>(),
                  c["stage"].get<std::string>());
+    }
+    if (s.contains("slots")) {
+      for (const json& k : s["slots"]) {
+        if (k.value("id", 0) > 0) {
+          fmt::print("  slot {}:  #{} {}: {}\n", k.value("slot", 0), k.value("id", 0), k.value("title", ""),
+                     k.value("stage", ""));
+        } else {
+          fmt::print("  slot {}:  idle\n", k.value("slot", 0));
+        }
+      }
     }
   } else if (s.contains("dead_run")) {
     const json& d = s["dead_run"];

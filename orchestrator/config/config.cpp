@@ -497,6 +497,60 @@ void read_sandbox(const Reader& r, const Section& top, Sandbox& out) {
   }
 }
 
+// `executor: {kind: local, slots: 2}`; the Slurm keys only with kind slurm.
+void read_executor(const Reader& r, const Section& top, Executor& out) {
+  const Section s = r.child(top, "executor", {"kind", "slots", "background", "partition", "sbatch_args", "workdir"});
+  if (const Entry* e = s.find("kind")) {
+    const std::string text = r.string(*e);
+    if (text == "local") {
+      out.kind = ExecutorKind::local;
+    } else if (text == "slurm") {
+      out.kind = ExecutorKind::slurm;
+    } else {
+      r.fail(e->line, fmt::format("{}: expected local or slurm, got {}", e->key, quote_value(text)));
+    }
+  }
+  if (const Entry* e = s.find("slots")) {
+    out.slots = r.integer(*e, 1);
+    if (out.slots > k_max_slots) {
+      r.fail(e->line, fmt::format("{}: at most {} slots, got {}", e->key, k_max_slots, out.slots));
+    }
+  }
+  if (const Entry* e = s.find("background")) {
+    const std::string text = r.string(*e);
+    if (text != "pause" && text != "run") {
+      r.fail(e->line, fmt::format("{}: expected pause or run, got {}", e->key, quote_value(text)));
+    }
+    out.pause_background = text == "pause";
+  }
+  if (const Entry* e = s.find("partition")) out.partition = r.string(*e);
+  if (const Entry* e = s.find("workdir")) {
+    out.workdir = r.string(*e);
+    if (out.workdir.empty() || out.workdir.front() != '/') {
+      r.fail(e->line, fmt::format("{}: must be an absolute path, got {}", e->key, quote_value(out.workdir)));
+    }
+  }
+  if (const Entry* e = s.find("sbatch_args")) {
+    // A list (one item an argument) or one string split at spaces.
+    if (e->value.IsScalar()) {
+      std::string text = r.string(*e);
+      std::size_t at = 0;
+      while ((at = text.find_first_not_of(" \t", at)) != std::string::npos) {
+        std::size_t end = text.find_first_of(" \t", at);
+        out.sbatch_args.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
+        at = end;
+      }
+    } else {
+      out.sbatch_args = r.globs(*e);
+    }
+  }
+  if (out.kind == ExecutorKind::local) {
+    for (const char* key : {"partition", "sbatch_args", "workdir"}) {
+      if (const Entry* e = s.find(key)) r.fail(e->line, fmt::format("{}: only used with kind: slurm", e->key));
+    }
+  }
+}
+
 // fopen rather than ifstream so that errno names the actual problem.
 std::string read_config_text(const std::filesystem::path& path) {
   const auto cannot_read = [&](int error) {
@@ -534,7 +588,7 @@ Config load(const std::filesystem::path& path) {
       r.section(root, "", 1,
                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected", "scope", "decision",
                  "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell",
-                 "harness"});
+                 "harness", "executor"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -556,6 +610,7 @@ Config load(const std::filesystem::path& path) {
   if (const Entry* e = top.find("confirm")) read_confirms(r, *e, config.confirms);
   read_calibration(r, top, config);
   read_sandbox(r, top, config.sandbox);
+  read_executor(r, top, config.executor);
   return config;
 }
 

@@ -138,6 +138,25 @@ struct Sandbox {
   std::vector<std::string> writable;  // strict: absolute or ~/ paths that stay writable
 };
 
+// Key `executor`: where and how many candidates run at once. Local slots prepare the next
+// candidates (apply, build, gates) in their own worktrees while the current one is measured;
+// measurement stays exclusive (README "Slots"). The Slurm keys are read here and used by the Slurm
+// executor; with kind local they are an error.
+enum class ExecutorKind { local, slurm };
+inline constexpr int k_max_slots = 16;
+
+struct Executor {
+  ExecutorKind kind = ExecutorKind::local;
+  int slots = 1;                         // candidates in flight at once; 1: one at a time
+  // Key `background: pause|run`: whether the other slots' commands are stopped (SIGSTOP) while a
+  // candidate is measured (pause, the default: README "Executor slots" has the numbers) or run on.
+  bool pause_background = true;
+  std::string partition;                 // slurm: sbatch --partition; empty: the cluster's default
+  std::vector<std::string> sbatch_args;  // slurm: extra sbatch arguments, one item an argument
+  std::string workdir;                   // slurm: the job folders (absolute, shared with the nodes);
+                                         // empty: .autoresearch/slurm
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was loaded from
   std::string session = "default";             // [A-Za-z0-9._-]+, the branch is autoresearch/<session>
@@ -162,10 +181,12 @@ struct Config {
   std::string shell;
   std::filesystem::path shell_path = "/bin/sh";
   int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
+  Executor executor;
 };
 
 const char* to_string(SourceKind kind);
 const char* to_string(SandboxMode mode);  // "auto", "strict", "off"
+const char* to_string(ExecutorKind kind);  // "local", "slurm"
 
 // Parses "90s", "10m", "2h", "500ms", "1d" (also a bare integer meaning seconds).
 std::optional<Duration> parse_duration(std::string_view text);

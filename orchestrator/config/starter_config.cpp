@@ -103,6 +103,11 @@ sandbox: auto                  # every command runs in bubblewrap: the repositor
                                # bwrap is missing), strict (all read-only but {mode: strict, writable:
                                # [~/.cache]}), or off
 
+executor:                      # where benchmark runs go
+  kind: local                  # local, or slurm: each block of pairs is one Slurm batch job on one node
+  slots: 1                     # candidates in flight at once (with slurm also: partition, sbatch_args,
+                               # workdir; see the README's "Slurm executor")
+
 hooks:                         # optional commands around each experiment; JSON of session and experiment on stdin
   before:
     command: ""                # run before each experiment, e.g. to fetch notes for the next proposal

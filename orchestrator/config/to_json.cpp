@@ -62,6 +62,10 @@ const char* to_string(SandboxMode mode) {
   return "?";
 }
 
+const char* to_string(ExecutorKind kind) {
+  return kind == ExecutorKind::slurm ? "slurm" : "local";
+}
+
 nlohmann::json to_json(const Config& config) {
   using nlohmann::json;
   json guards = json::array();
@@ -140,6 +144,15 @@ nlohmann::json to_json(const Config& config) {
     json harness = json::array();
     for (const auto& h : config.harness) harness.push_back(h.path);
     out["harness"] = harness;
+  }
+  const Executor& x = config.executor;
+  if (x.kind != ExecutorKind::local || x.slots != 1) {
+    out["executor"] = {{"kind", to_string(x.kind)}, {"slots", x.slots}, {"background", x.pause_background ? "pause" : "run"}};
+    if (x.kind == ExecutorKind::slurm) {
+      out["executor"]["partition"] = x.partition;
+      out["executor"]["sbatch_args"] = x.sbatch_args;
+      out["executor"]["workdir"] = x.workdir;
+    }
   }
   return out;
 }

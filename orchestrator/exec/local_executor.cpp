@@ -21,7 +21,7 @@ fs::path LocalExecutor::log_of(int experiment) const {
 }
 
 CommandResult LocalExecutor::run(const Command& c) {
-  fs::path log = log_of(c.experiment);
+  fs::path log = c.log.empty() ? log_of(c.experiment) : c.log;
   {
     std::ofstream out(log, std::ios::app);
     out << fmt::format("==> {} [{}] $ {}\n", util::utc_now_iso(), c.label, c.command);
@@ -31,6 +31,7 @@ CommandResult LocalExecutor::run(const Command& c) {
   spec.timeout = c.timeout;
   spec.log_path = log;
   spec.interrupt = &g_interrupt;
+  spec.cancel = m_options.cancel;
   spec.stray_token = m_options.token;
   spec.stdin_path = c.stdin_path;
   spec.cpus = c.cpus;

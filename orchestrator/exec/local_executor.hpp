@@ -8,6 +8,7 @@
 #include "exec/executor.hpp"
 #include "exec/sandbox.hpp"
 
+#include <atomic>
 #include <functional>
 
 namespace ar::exec {
@@ -21,6 +22,9 @@ struct LocalOptions {
   std::function<metrics::Repeat()> repeat;  // likewise: metric.repeat; empty: median
   std::function<std::string()> shell;        // likewise: the shell's path; empty: /bin/sh
   const Sandbox* sandbox = nullptr;  // every command runs in it when it is confined
+  // When set and true, a running command stops (ending `interrupted`) and none starts: another
+  // thread cancels the work of one slot (executor slots) without stopping the run.
+  const std::atomic<bool>* cancel = nullptr;
   // Called in the parent right after a child started, with the command (tests' fault plans).
   std::function<void(const Command&)> on_spawn;
 };

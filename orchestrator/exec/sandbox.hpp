@@ -65,6 +65,7 @@ class Sandbox {
   config::SandboxMode mode() const { return m_mode; }
   const std::string& engine() const { return m_engine; }        // "namespaces (bubblewrap 0.8.0, Landlock ABI 7)"
   const std::string& unconfined_why() const { return m_why; }  // auto without bwrap: the reason
+  const SandboxLayout& layout() const { return m_layout; }
 
   // Sets `spec` up to run `command` in `cwd` confined for `side` (0, 1: that worktree is writable
   // and /tmp is the side's own, with TMPDIR=/tmp; -1: no worktree is writable and /tmp is the

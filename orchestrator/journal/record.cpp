@@ -117,12 +117,19 @@ json measurement_fields(const Measurement& m, json& record) {
                       {"p", b.effect.p}});
   }
   record["blocks"] = blocks;
-  // Compact rows, one per run: [block, pair, side, exit, wall s, cpu s, cpu].
+  // Compact rows, one per run: [block, pair, side, exit, wall s, cpu s, cpu], and for a run on
+  // Slurm also [node, job].
   json runs = json::array();
   for (const RunInfo& r : m.runs) {
-    runs.push_back(json::array({r.block == "confirmation" ? 2 : 1, r.pair, r.side, r.exit, r.wall, r.cpu_seconds, r.cpu}));
+    json row = json::array({r.block == "confirmation" ? 2 : 1, r.pair, r.side, r.exit, r.wall, r.cpu_seconds, r.cpu});
+    if (!r.job.empty()) {
+      row.push_back(r.node);
+      row.push_back(r.job);
+    }
+    runs.push_back(row);
   }
   record["runs"] = runs;
+  if (!m.node.empty()) record["node"] = m.node;
   record["cpus"] = {{"benchmark", m.cpus}, {"orchestrator", m.orchestrator_cpus}};
   if (m.prior_sd_pair > 0) record["noise_prior"] = {{"sd_pair", m.prior_sd_pair}, {"df", m.prior_df}};
   record["metrics"] = others;
@@ -187,6 +194,12 @@ json to_json(const ExperimentRecord& r) {
   if (!r.warnings.empty()) record["warnings"] = r.warnings;
   if (!r.merged_from.empty()) record["merged_from"] = r.merged_from;
   if (r.benchmark_tail) record["benchmark_tail"] = *r.benchmark_tail;
+  if (!r.jobs.empty()) {
+    json jobs = json::array();
+    for (const JobInfo& j : r.jobs) jobs.push_back({{"id", j.id}, {"node", j.node}});
+    record["slurm_jobs"] = jobs;
+  }
+  if (r.slot) record["slot"] = {{"slot", r.slot->slot}, {"prepared_on", r.slot->prepared_on}};
   return record;
 }
 

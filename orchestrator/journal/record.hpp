@@ -83,6 +83,13 @@ struct RunInfo {  // one benchmark run of a measured pair
   double wall = 0;          // seconds
   double cpu_seconds = -1;  // user + system of the run and what it waited for; -1: unknown
   int cpu = -1;             // the CPU its process last ran on; -1: unknown
+  std::string node;         // the Slurm node that ran it; empty: this machine
+  std::string job;          // the Slurm job that ran it; empty: none
+};
+
+struct JobInfo {  // a Slurm job that ran benchmark runs of an experiment
+  std::string id;
+  std::string node;
 };
 
 struct BlockInfo {  // one block of pairs: the first, and the confirmation block after a pass
@@ -96,6 +103,7 @@ struct Measurement {  // present once the pairs ran to a decision
   int pairs = 0;        // both blocks
   std::vector<BlockInfo> blocks;
   std::vector<RunInfo> runs;  // every run of the pairs, in run order
+  std::string node;           // the Slurm node that measured it (its first job's); empty: this machine
   std::string cpus;              // where both sides ran ("1-3"); empty: not pinned
   std::string orchestrator_cpus;  // where the loop waited meanwhile; empty: not moved
   double prior_sd_pair = 0, prior_df = 0;  // the calibrated noise the decision used (0: none)
@@ -105,6 +113,11 @@ struct Measurement {  // present once the pairs ran to a decision
   std::map<std::string, GuardResult> guards;
   std::map<std::string, MetricEffect> confirms;
   DecisionInfo decision;
+};
+
+struct SlotInfo {  // executor slots > 1: where the candidate was prepared and measured
+  int slot = 0;                          // from 1
+  std::vector<std::string> prepared_on;  // the best commits its apply, build and gates ran on, in order
 };
 
 struct ExperimentRecord {
@@ -124,6 +137,9 @@ struct ExperimentRecord {
   std::vector<std::string> warnings;  // rejected METRIC lines (at most 20)
   std::optional<std::string> benchmark_tail;
   std::map<std::string, double> durations;        // build, gates, measure, total (seconds)
+  // The Slurm jobs of its benchmark runs, in order (failed and retried ones too); empty locally.
+  std::vector<JobInfo> jobs;
+  std::optional<SlotInfo> slot;                   // executor slots > 1 only
   nlohmann::json asi = nlohmann::json::object();  // free-form, from the source
 };
 

@@ -57,16 +57,28 @@ StageResult Bench::tampered(int side, const std::string& label, const std::optio
                                                side_name(side))};
 }
 
-std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, const std::string& label) {
+exec::Command Bench::command_for(int side, const std::string& label) const {
   const config::Config& cfg = m_ctx.cfg();
   exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, cfg.benchmark.command,
                                        m_ctx.workspace().cwd(side), cfg.benchmark.timeout);
   c.scan_metrics = true;
   c.cpus = m_ctx.pinning.benchmark;
+  return c;
+}
+
+std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, const std::string& label) {
   m_ctx.workspace().ran_command(side);
-  exec::CommandResult r = m_ctx.executor.run(c);
+  exec::CommandResult r = m_ctx.executor.run(command_for(side, label));
+  return judge(side, label, r);
+}
+
+std::variant<std::map<std::string, double>, Outcome> Bench::judge(int side, const std::string& label,
+                                                                  const exec::CommandResult& r) {
+  const config::Config& cfg = m_ctx.cfg();
   m_seconds += r.process.seconds;
-  m_last = journal::RunInfo{"", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu};
+  m_last = journal::RunInfo{"", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu,
+                            r.node, r.job};
+  if (!r.job.empty() && (m_jobs.empty() || m_jobs.back().id != r.job)) m_jobs.push_back({r.job, r.node});
   // First, so that every ending (crash, timeout, tampering, interrupt) keeps them in the record.
   for (const auto& rej : r.rejected) {
     // Once per experiment per distinct line: the same bad line printed by every run is one problem.
@@ -77,6 +89,10 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
     m_ctx.session.progress().note(m_id > 0 ? fmt::format("warning: experiment {}: {}", m_id, w) : "warning: " + w);
   }
   if (r.interrupted()) return Outcome{Status::interrupted, ""};
+  if (!r.lost.empty()) {
+    return Outcome{r.timed_out() ? Status::timeout : Status::crash,
+                   fmt::format("benchmark lost on the {} ({}): {}", who(side), label, r.lost)};
+  }
   if (auto t = tampered(side, "the benchmark (" + label + ")", m_ctx.workspace().quick_check(side))) return *t;
   if (r.timed_out())
     return Outcome{Status::timeout, fmt::format("benchmark {} on the {}", r.process.describe(), who(side))};
@@ -115,51 +131,113 @@ std::variant<std::map<std::string, double>, Outcome> Bench::run_once(int side, c
   return r.metrics;
 }
 
+StageResult Bench::run_batch(const std::vector<Planned>& plan, const std::function<void(const Planned&)>& before,
+                             const std::function<bool(const Planned&, std::map<std::string, double>&)>& after) {
+  if (plan.empty()) return std::nullopt;
+  std::vector<exec::Command> commands;
+  for (const Planned& p : plan) {
+    commands.push_back(command_for(p.side, p.label));
+    m_ctx.workspace().ran_command(p.side);
+  }
+  StageResult end;
+  std::size_t taken = 0;
+  bool stopped = false;
+  before(plan[0]);
+  m_ctx.executor.run_batch(commands, [&](std::size_t i, exec::CommandResult& r) {
+    taken = i + 1;
+    auto got = judge(plan[i].side, plan[i].label, r);
+    if (auto* o = std::get_if<Outcome>(&got)) {
+      end = *o;
+      return false;
+    }
+    if (!after(plan[i], std::get<0>(got))) {
+      stopped = true;
+      return false;
+    }
+    if (i + 1 < plan.size()) before(plan[i + 1]);
+    return true;
+  });
+  if (!end && !stopped && taken < plan.size()) {
+    // An executor hands over a failed result rather than fewer; this is a bug, not a verdict.
+    end = Outcome{Status::crash, fmt::format("the executor returned no result for {}", plan[taken].label)};
+  }
+  return end;
+}
+
 StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint64_t seed, bool warmup,
-                             const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs) {
+                             const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs,
+                             const std::function<int(int)>& next_look) {
   const config::Config& cfg = m_ctx.cfg();
   session::Workspace& ws = m_ctx.workspace();
   for (int side = 0; side < 2; ++side) ws.snapshot(side, cfg.protected_paths);
-  for (int w = 0; warmup && w < cfg.benchmark.warmup; ++w) {
-    m_ctx.stage(m_id, m_title, fmt::format("warmup {}/{}", w + 1, cfg.benchmark.warmup));
-    for (int side = 0; side < 2; ++side) {
-      auto got = run_once(side, fmt::format("warmup {} {}", w + 1, side_name(side)));
-      if (auto* end = std::get_if<Outcome>(&got)) return *end;
+  if (warmup && cfg.benchmark.warmup > 0) {
+    std::vector<Planned> plan;
+    for (int w = 0; w < cfg.benchmark.warmup; ++w) {
+      for (int side = 0; side < 2; ++side)
+        plan.push_back({0, side, side == 0, fmt::format("warmup {} {}", w + 1, side_name(side))});
     }
-    if (w == 0 && m_after) {
+    // With after-benchmark gates, the first warm-up round is a batch of its own: the gates run
+    // right after it, while its output files exist, and before the other rounds.
+    const std::size_t first_round = m_after ? 2 : plan.size();
+    int round = 0;
+    auto stage = [&](const Planned& p) {
+      if (p.first) m_ctx.stage(m_id, m_title, fmt::format("warmup {}/{}", ++round, cfg.benchmark.warmup));
+    };
+    auto keep_going = [](const Planned&, std::map<std::string, double>&) { return true; };
+    std::vector<Planned> head(plan.begin(), plan.begin() + static_cast<std::ptrdiff_t>(first_round));
+    std::vector<Planned> rest(plan.begin() + static_cast<std::ptrdiff_t>(first_round), plan.end());
+    if (StageResult end = run_batch(head, stage, keep_going)) return end;
+    if (m_after) {
       if (StageResult end = run_after()) return end;
     }
+    if (StageResult end = run_batch(rest, stage, keep_going)) return end;
   }
   if (warmup && cfg.benchmark.warmup == 0 && m_after) {
     // No warm-up to follow: one candidate run of its own, unrecorded, for the after-benchmark work.
     m_ctx.stage(m_id, m_title, "benchmark run for the gates");
-    auto got = run_once(1, "run before the gates candidate");
-    if (auto* end = std::get_if<Outcome>(&got)) return *end;
+    std::vector<Planned> one{{0, 1, true, "run before the gates candidate"}};
+    if (StageResult end = run_batch(one, [](const Planned&) {}, [](const Planned&, std::map<std::string, double>&) { return true; })) return end;
     if (StageResult end = run_after()) return end;
   }
   // The state file learns the block once; the pairs themselves write nothing (see the header).
   m_ctx.stage(m_id, m_title, warmup ? "measure" : "confirmation block");
   const OrchestratorPin pin(m_ctx.pinning);
   pairs = 0;
-  for (int k = 1; k <= max_pairs; ++k) {
-    m_ctx.session.progress().stage(m_id, m_title, fmt::format("pair {}/{}", k, max_pairs));
+  bool done = false;
+  for (int k = 0; k < max_pairs && !done;) {
+    const int until = std::min(max_pairs, next_look ? std::max(k + 1, next_look(k)) : k + 1);
+    std::vector<Planned> plan;
+    for (int j = k + 1; j <= until; ++j) {
+      bool first = true;
+      for (int side : decide::pair_order(seed, j)) {
+        plan.push_back({j, side, first, fmt::format("pair {} {}", j, side_name(side))});
+        first = false;
+      }
+    }
     std::map<std::string, double> got[2];
-    bool first = true;
-    for (int side : decide::pair_order(seed, k)) {
-      auto r = run_once(side, fmt::format("pair {} {}", k, side_name(side)));
-      if (auto* end = std::get_if<Outcome>(&r)) return *end;
-      got[side] = std::move(std::get<0>(r));
-      m_last.block = block;
-      m_last.pair = k;
-      m_runs.push_back(m_last);
-      if (first) m_ctx.faults.point("pair");
-      first = false;
-    }
-    for (int side = 0; side < 2; ++side) {
-      for (const auto& [name, value] : got[side]) samples[static_cast<size_t>(side)][name].push_back(value);
-    }
-    pairs = k;
-    if (decided(k, samples)) break;
+    StageResult end = run_batch(
+        plan,
+        [&](const Planned& p) {
+          if (p.first) m_ctx.session.progress().stage(m_id, m_title, fmt::format("pair {}/{}", p.pair, max_pairs));
+        },
+        [&](const Planned& p, std::map<std::string, double>& metrics) {
+          got[p.side] = std::move(metrics);
+          m_last.block = block;
+          m_last.pair = p.pair;
+          m_runs.push_back(m_last);
+          if (p.first) {
+            m_ctx.faults.point("pair");
+            return true;
+          }
+          for (int side = 0; side < 2; ++side) {
+            for (const auto& [name, value] : got[side]) samples[static_cast<size_t>(side)][name].push_back(value);
+          }
+          pairs = p.pair;
+          done = decided(p.pair, samples);
+          return !done;
+        });
+    if (end) return end;
+    k = until;
   }
   // What the quick checks cannot see: any tracked file of the candidate (the base is checked
   // before a keep, see check_base()).

@@ -43,9 +43,13 @@ class Bench {
   // checks the candidate worktree in full. `pairs` is the number of pairs that ran. Nothing
   // durable happens between the runs of a block (no state-file write, no fsync): the progress
   // line is the console's only.
+  // The pairs go to the executor as batches (Executor::run_batch), each up to the next look:
+  // `next_look(k)` is the pair count after which `decided` may say yes, once k pairs ran (at
+  // least k + 1; empty: every pair is a look). The warm-up is a batch of its own.
   // Every run of the pairs is kept in runs(), named by `block`.
   StageResult run_pairs(const std::string& block, int max_pairs, std::uint64_t seed, bool warmup,
-                        const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs);
+                        const std::function<bool(int, const Samples&)>& decided, Samples& samples, int& pairs,
+                        const std::function<int(int)>& next_look = {});
 
   // The full check of the base worktree: due before anything is kept, and before a measurement
   // outside the loop is trusted. It covers every change since the base was last known clean, so
@@ -54,10 +58,26 @@ class Bench {
 
   const std::vector<std::string>& warnings() const { return m_warnings; }
   const std::vector<journal::RunInfo>& runs() const { return m_runs; }  // the pairs' runs, in order
+  // The Slurm jobs that ran benchmark runs (warm-up included), in order, each once; empty locally.
+  const std::vector<journal::JobInfo>& jobs() const { return m_jobs; }
   const std::optional<std::string>& tail() const { return m_tail; }  // output of a failed run
   double seconds() const { return m_seconds; }
 
  private:
+  struct Planned {  // one run of a batch
+    int pair = 0;   // 0: a warm-up run
+    int side = 0;
+    bool first = false;  // the first run of its pair (or of its warm-up round)
+    std::string label;
+  };
+  exec::Command command_for(int side, const std::string& label) const;
+  std::variant<std::map<std::string, double>, Outcome> judge(int side, const std::string& label,
+                                                             const exec::CommandResult& r);
+  // Runs `plan` as one batch: `before(p)` just before a run is handed to the executor (a
+  // batching executor runs them all first), `after(p, metrics)` with each good run; false from
+  // `after` stops the batch. The first run that ends the experiment gives the outcome.
+  StageResult run_batch(const std::vector<Planned>& plan, const std::function<void(const Planned&)>& before,
+                        const std::function<bool(const Planned&, std::map<std::string, double>&)>& after);
   StageResult tampered(int side, const std::string& label, const std::optional<std::string>& path);
   StageResult run_after();
   std::function<StageResult()> m_after;
@@ -70,6 +90,7 @@ class Bench {
   double m_seconds = 0;
   journal::RunInfo m_last;  // how the last run_once went
   std::vector<journal::RunInfo> m_runs;
+  std::vector<journal::JobInfo> m_jobs;
 };
 
 }  // namespace ar::pipeline

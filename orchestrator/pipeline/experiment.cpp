@@ -34,6 +34,40 @@ ExperimentRecord start_record(Context& ctx, const sources::Hypothesis& h, int id
   return r;
 }
 
+// The stages in order; the first that ends the experiment gives its status. `work` is where the
+// stages after screening ran (the session's worktrees, or a slot's).
+Outcome run_stages(Context& ctx, const sources::Hypothesis& h, ExperimentRecord& record, bool& applied,
+                   Prepared* prepared, Context*& work) {
+  const int id = record.run.id;
+  ctx.stage(id, h.title, "screen");
+  save_patch(ctx, h, record);
+  if (StageResult end = screen(ctx, h, record)) {
+    if (prepared != nullptr) prepared->drop();
+    return *end;
+  }
+  if (prepared != nullptr) {
+    StageResult end;
+    work = &prepared->wait(ctx, record, end);
+    applied = true;
+    if (end) return *end;
+  } else {
+    ctx.stage(id, h.title, "apply");
+    ctx.sandbox().clear_tmp(1);  // each candidate starts with an empty private /tmp
+    applied = true;
+    if (StageResult end = apply(ctx, h, record)) return *end;
+    ctx.faults.point("apply");
+    if (StageResult end = build(ctx, record)) return *end;
+    if (StageResult end = gates(ctx, record)) return *end;
+  }
+  decide::Verdict verdict;
+  if (StageResult end = measure(*work, record, verdict)) return *end;
+  Outcome decided = decide_outcome(verdict);
+  if (decided.status == Status::keep) commit(*work, h, record);
+  return decided;
+}
+
+}  // namespace
+
 StageResult screen(Context& ctx, const sources::Hypothesis& h, ExperimentRecord& record) {
   const session::Paths& paths = ctx.session.paths();
   std::vector<std::string> harness;
@@ -48,28 +82,6 @@ StageResult screen(Context& ctx, const sources::Hypothesis& h, ExperimentRecord&
   return std::nullopt;
 }
 
-// The stages in order; the first that ends the experiment gives its status.
-Outcome run_stages(Context& ctx, const sources::Hypothesis& h, ExperimentRecord& record, bool& applied) {
-  const int id = record.run.id;
-  ctx.stage(id, h.title, "screen");
-  save_patch(ctx, h, record);
-  if (StageResult end = screen(ctx, h, record)) return *end;
-  ctx.stage(id, h.title, "apply");
-  ctx.session.sandbox().clear_tmp(1);  // each candidate starts with an empty private /tmp
-  applied = true;
-  if (StageResult end = apply(ctx, h, record)) return *end;
-  ctx.faults.point("apply");
-  if (StageResult end = build(ctx, record)) return *end;
-  if (StageResult end = gates(ctx, record)) return *end;
-  decide::Verdict verdict;
-  if (StageResult end = measure(ctx, record, verdict)) return *end;
-  Outcome decided = decide_outcome(verdict);
-  if (decided.status == Status::keep) commit(ctx, h, record);
-  return decided;
-}
-
-}  // namespace
-
 static void restore_after_failure(Context& ctx, bool applied) {
   try {
     if (applied) ctx.workspace().revert();
@@ -79,8 +91,9 @@ static void restore_after_failure(Context& ctx, bool applied) {
   }
 }
 
-ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int id) {
+ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int id, Prepared* prepared) {
   double started = util::monotonic_seconds();
+  Context* work = &ctx;
   ExperimentRecord record = start_record(ctx, h, id);
   ctx.session.state().begin(journal::to_json(record.run));
   bool applied = false;
@@ -91,14 +104,14 @@ ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int 
                       "tampering: a command deleted " + ctx.session.paths().state_dir.filename().string() +
                           "/ (worktrees, logs, state) while the experiment ran"};
   try {
-    outcome = run_stages(ctx, h, record, applied);
+    outcome = run_stages(ctx, h, record, applied, prepared, work);
     if (ctx.session.recover_state_dir()) outcome = wiped;
   } catch (const Interrupted&) {
-    restore_after_failure(ctx, applied);
+    restore_after_failure(*work, applied);
     throw;
   } catch (const std::exception&) {
     if (!ctx.session.recover_state_dir()) {
-      restore_after_failure(ctx, applied);
+      restore_after_failure(*work, applied);
       throw;
     }
     outcome = wiped;
@@ -110,7 +123,7 @@ ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int 
                                 ctx.session.state().current()["experiment"].value("stage", "?"));
   }
   // Revert (or, after a keep, bring the base to the new best) before the record is written.
-  if (applied || record.status == Status::keep) ctx.workspace().revert();
+  if (applied || record.status == Status::keep) work->workspace().revert();
   ctx.faults.point("revert");
   record.finished_at = util::utc_now_iso();
   record.durations["total"] = util::monotonic_seconds() - started;

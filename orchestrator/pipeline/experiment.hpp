@@ -13,7 +13,29 @@
 
 namespace ar::pipeline {
 
-journal::ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int id);
+// Executor slots (app/slots) run the apply, build and gates stages ahead, in a slot's own
+// worktrees, while an earlier experiment is measured. At the experiment's turn, after screening,
+// run_experiment asks for them here instead of running them itself.
+class Prepared {
+ public:
+  virtual ~Prepared() = default;
+  // Waits until the slot's apply, build and gates ran on the current best commit with the config
+  // in force (running them again when they ran on an older best), moves their part of the record
+  // (gates, durations, slot) into `record`, and returns the context the rest of the experiment
+  // runs in (the slot's worktrees and executor). `end` is set when they ended the experiment.
+  // Throws what the stages throw (ar::Error when the best commit does not build).
+  virtual Context& wait(Context& ctx, journal::ExperimentRecord& record, StageResult& end) = 0;
+  // Screening refused the hypothesis at its turn: stops and discards what was prepared.
+  virtual void drop() = 0;
+};
+
+// Screening against the session view and rules (sources/screen); the Outcome when refused. Fills
+// record.files.
+StageResult screen(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
+
+// `prepared`: null runs every stage here, in the session's own worktrees.
+journal::ExperimentRecord run_experiment(Context& ctx, const sources::Hypothesis& h, int id,
+                                         Prepared* prepared = nullptr);
 
 // The record of an experiment that a killed run left unfinished (recovery).
 journal::ExperimentRecord interrupted_record(const journal::RunningExperiment& running);

@@ -7,6 +7,10 @@
 namespace ar::pipeline {
 
 void Context::stage(int id, const std::string& title, const std::string& name) {
+  if (on_stage) {
+    on_stage(id, title, name);
+    return;
+  }
   // id 0: work outside an experiment (base build, calibration); it must not relabel one.
   if (id > 0) session.state().stage(name);
   session.progress().stage(id, title, name);

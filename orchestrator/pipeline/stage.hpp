@@ -12,6 +12,7 @@
 #include "util/affinity.hpp"
 #include "util/fault.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -29,9 +30,19 @@ struct Context {
   exec::Executor& executor;
   util::FaultPlan& faults;
   util::Pinning pinning;  // where benchmark runs and the waiting loop go (benchmark.cpus)
+  // Executor slots (app/slots): the slot's own worktrees, sandbox and config snapshot, and where
+  // its stages go. A slot's context is used by one thread at a time; with `on_stage` set, stage()
+  // touches neither the state file nor the console (those stay the run loop's thread's).
+  session::Workspace* slot_workspace = nullptr;
+  const exec::Sandbox* slot_sandbox = nullptr;
+  const config::Config* slot_config = nullptr;
+  std::function<void(int id, const std::string& title, const std::string& stage)> on_stage{};
+  // Called with true when the pairs of a measurement start and false when they are done.
+  std::function<void(bool)> measuring{};
 
-  const config::Config& cfg() const { return session.config(); }
-  session::Workspace& workspace() { return session.workspace(); }
+  const config::Config& cfg() const { return slot_config != nullptr ? *slot_config : session.config(); }
+  session::Workspace& workspace() { return slot_workspace != nullptr ? *slot_workspace : session.workspace(); }
+  const exec::Sandbox& sandbox() const { return slot_sandbox != nullptr ? *slot_sandbox : session.sandbox(); }
   // Shows and records the stage of experiment `id` (0: work outside an experiment).
   void stage(int id, const std::string& title, const std::string& stage);
 };

@@ -37,7 +37,7 @@ void ensure_base_built(Context& ctx) {
   if (ctx.cfg().build.command.empty() || ws.base_built()) return;
   std::string best = git::to_hex(ws.best());
   ctx.stage(0, "best commit", "build (base)");
-  ctx.session.sandbox().clear_tmp(0);
+  ctx.sandbox().clear_tmp(0);
   exec::CommandResult r = build_side(ctx, 0, 0, "build base " + best.substr(0, 12));
   if (r.interrupted()) throw Interrupted("interrupted while building the best commit; nothing was running");
   if (!r.ok()) {
@@ -90,6 +90,7 @@ StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::Experimen
                                ap.error, from.substr(0, 12), merged.error)};
   }
   record.merged_from = from;
+  if (ctx.on_stage) return std::nullopt;  // a slot's thread: the loop's thread says it when it takes the slot
   ctx.session.progress().note(fmt::format("experiment {}: the patch no longer applied to the best commit; applied to "
                                           "{} and merged three-way",
                                           record.run.id, from.substr(0, 12)));
@@ -256,6 +257,15 @@ decide::Prior calibrated_prior(const session::Session& session) {
 }
 
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict) {
+  struct Measuring {  // tells ctx.measuring on every way out
+    Context& c;
+    explicit Measuring(Context& ctx) : c(ctx) {
+      if (c.measuring) c.measuring(true);
+    }
+    ~Measuring() {
+      if (c.measuring) c.measuring(false);
+    }
+  } measuring(ctx);
   const config::Config& cfg = ctx.cfg();
   const decide::Rule& rule = cfg.decision;
   const decide::Prior prior = calibrated_prior(ctx.session);
@@ -278,7 +288,14 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
                                confirm_samples, cfg.confirms, prior);
     return verdict.outcome != decide::Outcome::undecided;
   };
-  StageResult end = bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs);
+  // A batch runs up to the rule's next look (on Slurm one job per batch).
+  auto next_look = [&](int k) {
+    int j = k + 1;
+    while (j < rule.max_pairs && !decide::look_after(rule, j)) ++j;
+    return j;
+  };
+  StageResult end =
+      bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs, next_look);
   std::vector<journal::BlockInfo> blocks{{"first", first_pairs, first_seed, effect_of(verdict.primary)}};
 
   // A pass is measured again: after a pause, in a fresh block with a fresh order.
@@ -300,17 +317,21 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
       planned = verdict.confirmation_pairs;
       return false;
     };
-    if (!end) end = bench.run_pairs("confirmation", rule.confirmation_pairs, second_seed, false, agreed, second,
-                                     second_pairs);
+    if (!end) {
+      end = bench.run_pairs("confirmation", rule.confirmation_pairs, second_seed, false, agreed, second, second_pairs,
+                            [&](int k) { return std::max(k + 1, planned); });
+    }
     blocks.push_back({"confirmation", second_pairs, second_seed, effect_of(verdict.primary)});
   }
   if (!end && verdict.outcome == decide::Outcome::keep) end = bench.check_base();
   record.warnings = bench.warnings();
   record.benchmark_tail = bench.tail();
+  record.jobs = bench.jobs();
   if (end) return end;
   record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
   record.measurement->blocks = std::move(blocks);
   record.measurement->runs = bench.runs();
+  if (!bench.runs().empty()) record.measurement->node = bench.runs().front().node;
   record.measurement->cpus = util::cpu_list_text(ctx.pinning.benchmark);
   record.measurement->orchestrator_cpus = util::cpu_list_text(ctx.pinning.orchestrator);
   record.measurement->prior_sd_pair = prior.sd_pair;

@@ -3,6 +3,7 @@
 // it was started with, which /proc/<pid>/environ shows for our own user's processes.
 
 #include "proc/fd.hpp"
+#include "proc/live.hpp"
 #include "proc/subprocess.hpp"
 
 #include <fmt/format.h>
@@ -17,9 +18,74 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <optional>
+#include <thread>
 
 namespace ar::proc {
+
+namespace detail {
+namespace {
+std::mutex g_live_mutex;
+std::map<pid_t, std::thread::id> g_live;  // running commands and the thread that started each
+std::condition_variable g_resumed;
+bool g_paused = false;
+std::thread::id g_pauser;
+std::chrono::steady_clock::time_point g_paused_since;
+double g_paused_total = 0;
+}  // namespace
+
+std::unique_lock<std::mutex> lock_live_to_spawn() {
+  std::unique_lock<std::mutex> lock(g_live_mutex);
+  g_resumed.wait(lock, [] { return !g_paused || g_pauser == std::this_thread::get_id(); });
+  return lock;
+}
+std::unique_lock<std::mutex> lock_live() {
+  return std::unique_lock<std::mutex>(g_live_mutex);
+}
+void add_live(pid_t pid) {
+  g_live[pid] = std::this_thread::get_id();
+}
+bool is_live(pid_t pid) {
+  return g_live.count(pid) != 0;
+}
+void remove_live(pid_t pid) {
+  std::unique_lock<std::mutex> lock(g_live_mutex);
+  g_live.erase(pid);
+}
+double paused_seconds() {
+  std::unique_lock<std::mutex> lock(g_live_mutex);
+  double total = g_paused_total;
+  if (g_paused && g_pauser != std::this_thread::get_id())
+    total += std::chrono::duration<double>(std::chrono::steady_clock::now() - g_paused_since).count();
+  return total;
+}
+}  // namespace detail
+
+PauseOthers::PauseOthers() {
+  std::unique_lock<std::mutex> lock(detail::g_live_mutex);
+  detail::g_paused = true;
+  detail::g_pauser = std::this_thread::get_id();
+  detail::g_paused_since = std::chrono::steady_clock::now();
+  for (const auto& [pid, thread] : detail::g_live) {
+    if (thread != detail::g_pauser) ::kill(-pid, SIGSTOP);
+  }
+}
+
+PauseOthers::~PauseOthers() {
+  std::unique_lock<std::mutex> lock(detail::g_live_mutex);
+  for (const auto& [pid, thread] : detail::g_live) {
+    if (thread != detail::g_pauser) ::kill(-pid, SIGCONT);
+  }
+  detail::g_paused_total +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - detail::g_paused_since).count();
+  detail::g_paused = false;
+  detail::g_pauser = std::thread::id();
+  lock.unlock();
+  detail::g_resumed.notify_all();
+}
 
 int kill_by_token(const std::string& token) {
   if (token.empty()) return 0;
@@ -100,11 +166,13 @@ int sweep_leftovers(const std::string& token, int keep) {
   // Each round kills the children we have; their own children then become ours. A round can
   // only find processes that were already there, so this ends.
   for (int round = 0; round < 1000; ++round) {
+    // Under the lock: a command another thread starts now is registered before it can be seen.
+    std::unique_lock<std::mutex> lock = detail::lock_live();
     std::optional<std::vector<pid_t>> kids = own_children();
     if (!kids) return killed + kill_by_token(token);
     std::vector<pid_t> others;
     for (pid_t k : *kids) {
-      if (k != keep) others.push_back(k);
+      if (k != keep && !detail::is_live(k)) others.push_back(k);
     }
     if (others.empty()) return killed;
     for (pid_t k : others) {

@@ -6,6 +6,7 @@
 
 #include "proc/capture.hpp"
 #include "proc/fd.hpp"
+#include "proc/live.hpp"
 #include "proc/spawn.hpp"
 
 #include <fmt/format.h>
@@ -63,7 +64,10 @@ std::string Result::describe() const {
 Result run(const RunSpec& spec) {
   Result result;
   // Stopping before the start is cheaper and cleaner than starting a process only to kill it.
-  if (spec.interrupt != nullptr && *spec.interrupt != 0) {
+  const auto stopped = [&spec] {
+    return (spec.interrupt != nullptr && *spec.interrupt != 0) || (spec.cancel != nullptr && spec.cancel->load());
+  };
+  if (stopped()) {
     result.ending = Ending::interrupted;
     return result;
   }
@@ -89,7 +93,13 @@ Result run(const RunSpec& spec) {
   }
 
   const auto start = Clock::now();
-  pid_t pid = spawn_child(plan, dev_null.get(), out_write.get(), report_write.get());
+  detail::LiveChild live;  // outlives `child` below: unregistered only once reaped
+  pid_t pid = -1;
+  {
+    std::unique_lock<std::mutex> lock = detail::lock_live_to_spawn();
+    pid = spawn_child(plan, dev_null.get(), out_write.get(), report_write.get());
+    if (pid > 0) live.set(pid);
+  }
   if (pid < 0) {
     result.error = "clone: " + errno_text(errno);
     return result;
@@ -131,13 +141,20 @@ Result run(const RunSpec& spec) {
   enum class Stop { none, timeout, interrupt };
   Stop stop = Stop::none;
   const auto no_time = Clock::time_point::max();
-  const auto deadline = spec.timeout.count() > 0 ? start + spec.timeout : no_time;
+  const auto first_deadline = spec.timeout.count() > 0 ? start + spec.timeout : no_time;
+  // Time stopped by another thread's PauseOthers does not count (executor slots).
+  const double paused_at_start = detail::paused_seconds();
+  auto deadline = first_deadline;
   auto kill_at = no_time;
   auto drain_until = no_time;
   milliseconds idle_step{1};
 
   for (;;) {
     const auto now = Clock::now();
+    if (first_deadline != no_time) {
+      deadline = first_deadline + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(detail::paused_seconds() - paused_at_start));
+    }
     if (!child.reaped() && child.has_ended()) {
       // Whatever is left in the group is a leftover (an orderly benchmark has none); kill it while
       // the zombie leader still pins the group id.
@@ -150,7 +167,7 @@ Result run(const RunSpec& spec) {
       if (stop == Stop::none) {
         if (now >= deadline)
           stop = Stop::timeout;
-        else if (spec.interrupt != nullptr && *spec.interrupt != 0)
+        else if (stopped())
           stop = Stop::interrupt;
         if (stop != Stop::none) {
           ::kill(-pid, SIGTERM);

@@ -12,8 +12,11 @@
 // The direct child gets PR_SET_PDEATHSIG(SIGKILL): if the caller dies without cleaning up, the child
 // dies too (its own children are the next run's to stop, see RunSpec::on_spawn).
 //
-// Not thread-safe with respect to other forks; signal-safe in the sense that EINTR is retried.
+// Commands may run from several threads at once (executor slots): each spawn registers its child
+// (proc/live.hpp), so the sweep after one command never touches another's. A process a command
+// leaves behind is then ended when any command ends. Signal-safe in the sense that EINTR is retried.
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -46,6 +49,7 @@ struct RunSpec {
   std::size_t max_line_bytes = 64u << 10;                 // longer lines reach on_line cut to this length
   std::function<void(std::string_view line)> on_line;     // each line, without its '\n'
   const volatile std::sig_atomic_t* interrupt = nullptr;  // stop early when *interrupt != 0
+  const std::atomic<bool>* cancel = nullptr;  // likewise when set (another thread cancels); ends `interrupted`
   // Called in the parent right after the child's process group exists, with its id (= the child's
   // pid), so callers can record it and stop a group left behind by a killed orchestrator.
   std::function<void(int pgid)> on_spawn;
@@ -72,6 +76,18 @@ inline constexpr const char* k_token_variable = "AUTORESEARCH_RUN_TOKEN";
 // killed orchestrator left in its state file, by the next run.
 int kill_by_token(const std::string& token);
 
+// While it lives, the commands other threads of this process are running are stopped (SIGSTOP to
+// their process groups) and commands they start wait; the time stopped does not count towards
+// their timeouts. Executor slots measure under it so background builds and gates do not share the
+// machine with a measured pair. One at a time; make it on the measuring thread.
+class PauseOthers {
+ public:
+  PauseOthers();
+  ~PauseOthers();
+  PauseOthers(const PauseOthers&) = delete;
+  PauseOthers& operator=(const PauseOthers&) = delete;
+};
+
 // A fresh random token for RunSpec::stray_token.
 std::string new_stray_token();
 
@@ -83,7 +99,7 @@ std::string new_stray_token();
 bool become_subreaper();
 
 // What run() does when a command has ended: as a subreaper, kill and reap every child of ours but
-// `keep` (the command itself, reaped by run()), until none is left; otherwise kill_by_token(token).
+// `keep` (the command itself, reaped by run()) and the other commands running now, until none is left; otherwise kill_by_token(token).
 // Returns how many processes were killed.
 int sweep_leftovers(const std::string& token, int keep);
 

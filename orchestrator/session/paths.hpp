@@ -26,6 +26,11 @@ struct Paths {
   std::filesystem::path state_file;  // state_dir/state.json: what `run` is doing now
   std::filesystem::path lock_file;   // state_dir/lock
 
+  // Executor slot k (1 and up, when executor.slots > 1): its worktrees slot_dir(k)/{base,cand}
+  // (the two paths of equal length, as base_wt and cand_wt). The session's own pair stays for
+  // calibration and the sources that edit a worktree.
+  std::filesystem::path slot_dir(int k) const { return state_dir / ("slot-" + std::to_string(k)); }
+
   // Paths for a config file inside the repository whose working tree is repo_root.
   static Paths make(const config::Config& cfg, const std::filesystem::path& repo_root);
 

@@ -116,7 +116,7 @@ void Session::open(bool write_header_now) {
   }
   m_harness_json = harness_json(harness);
   warn_checkout_paths();
-  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip, std::move(harness));
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip, 0, std::move(harness));
   m_sandbox.prepare();  // its namespaces hold the worktree folders as they are now
   // After prepare(): the header names the engine the commands will run in.
   m_cfg_json = config::to_json(m_cfg);
@@ -208,7 +208,7 @@ bool Session::recover_state_dir() {
   git_oid best = m_workspace->best();
   std::vector<HarnessFile> harness = m_workspace->harness();
   m_workspace.reset();
-  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, "refs/heads/" + branch(), best, std::move(harness));
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, "refs/heads/" + branch(), best, 0, std::move(harness));
   fs::create_directories(m_paths.state_dir / "proposal");
   m_sandbox.prepare();
   m_progress.note(fmt::format("warning: {} was deleted while an experiment ran; recreated it (worktrees at {}, "

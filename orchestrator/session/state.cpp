@@ -45,6 +45,11 @@ void StateFile::end() {
   write_state(m_paths, m_state, false);
 }
 
+void StateFile::slots(const nlohmann::json& table, bool write) {
+  m_state["slots"] = table;
+  if (write) write_state(m_paths, m_state, false);
+}
+
 void StateFile::finish(const std::string& stop_reason) {
   m_state["finished_at"] = util::utc_now_iso();
   m_state["stop_reason"] = stop_reason;

@@ -38,6 +38,9 @@ class StateFile {
   void begin(const nlohmann::json& experiment);  // durable
   void stage(const std::string& stage);          // the running experiment's stage, or a run-level one
   void end();                                    // no experiment running
+  // Executor slots: what each slot is doing ([{slot, id, title, stage}]); written with the next
+  // write, or now (not durable) when `write`.
+  void slots(const nlohmann::json& table, bool write);
   void finish(const std::string& stop_reason);   // the run stopped normally
   void release();                                // the command is done (no pid)
   void rewrite();                                // durable, as it is (the file was deleted)

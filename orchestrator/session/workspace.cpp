@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace ar::session {
 
 namespace fs = std::filesystem;
@@ -15,19 +17,36 @@ const std::string k_harness = "harness:";
 // git's names of the two linked worktrees (folders: Paths::cand_wt, Paths::base_wt).
 constexpr const char* k_cand_name = "autoresearch-cand";
 constexpr const char* k_base_name = "autoresearch-base";
+
+std::string slot_name(int slot, const char* side) {
+  return fmt::format("autoresearch-slot{}-{}", slot, side);
 }
+}  // namespace
 
 bool Workspace::remove(git::Repository& repo, const Paths& paths) {
   bool cand = git::Worktree::remove(repo, k_cand_name, paths.cand_wt);
   bool base = git::Worktree::remove(repo, k_base_name, paths.base_wt);
-  return cand || base;
+  bool slots = false;
+  for (int k = 1; k <= config::k_max_slots; ++k) {
+    slots = git::Worktree::remove(repo, slot_name(k, "cand"), paths.slot_dir(k) / "cand") || slots;
+    slots = git::Worktree::remove(repo, slot_name(k, "base"), paths.slot_dir(k) / "base") || slots;
+    std::error_code ec;
+    if (fs::is_directory(paths.slot_dir(k), ec)) fs::remove_all(paths.slot_dir(k), ec);
+  }
+  return cand || base || slots;
 }
 
 Workspace::Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best,
-                     std::vector<HarnessFile> harness)
-    : m_paths(paths),
-      m_cand(git::Worktree::ensure(repo, k_cand_name, paths.cand_wt, branch_ref, best)),
-      m_base(git::Worktree::ensure(repo, k_base_name, paths.base_wt, std::nullopt, best)),
+                     int slot, std::vector<HarnessFile> harness)
+    : m_repo(repo),
+      m_paths(paths),
+      m_detached_branch(slot == 0 ? std::string() : branch_ref),
+      m_cand(slot == 0 ? git::Worktree::ensure(repo, k_cand_name, paths.cand_wt, branch_ref, best)
+                       : git::Worktree::ensure(repo, slot_name(slot, "cand"), paths.slot_dir(slot) / "cand",
+                                               std::nullopt, best)),
+      m_base(slot == 0 ? git::Worktree::ensure(repo, k_base_name, paths.base_wt, std::nullopt, best)
+                       : git::Worktree::ensure(repo, slot_name(slot, "base"), paths.slot_dir(slot) / "base",
+                                               std::nullopt, best)),
       m_best(best),
       m_harness(std::move(harness)) {
   // ensure() leaves a worktree it opened as it was: a killed run may have left it patched.
@@ -97,6 +116,7 @@ git_oid Workspace::keep(const std::string& message) {
                                  }),
                   untracked.end());
   git_oid commit = m_cand.commit_index(message, true);
+  if (!m_detached_branch.empty()) m_repo.set_ref(m_detached_branch, commit, "autoresearch: keep");
   m_best = commit;
   m_base_at_best = false;  // revert() moves it
   return commit;
@@ -167,6 +187,14 @@ void Workspace::revert() {
 }
 
 void Workspace::restore() {
+  reset_slow(1);
+  reset_slow(0);
+  m_base_at_best = true;
+  m_tampered[0] = m_tampered[1] = false;
+}
+
+void Workspace::follow(const git_oid& best) {
+  m_best = best;
   reset_slow(1);
   reset_slow(0);
   m_base_at_best = true;

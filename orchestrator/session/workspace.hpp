@@ -28,13 +28,20 @@ namespace ar::session {
 class Workspace {
  public:
   // Opens (or recreates) both worktrees at `best`, cleans them and writes the harness files into
-  // both.
+  // both. `slot` 0 is the session's own pair (Paths::base_wt, cand_wt; the candidate has the
+  // session branch checked out); slot k >= 1 is executor slot k (Paths::slot_dir(k)): both
+  // detached, and keep() moves the branch itself.
   Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best,
-            std::vector<HarnessFile> harness = {});
+            int slot = 0, std::vector<HarnessFile> harness = {});
 
-  // Removes both worktrees (folders and git's records); returns whether there was any. No run may
-  // be using them (the caller holds the run lock, or is the run and is done with them).
+  // Removes both worktrees of the session and those of every slot (folders and git's records);
+  // returns whether there was any. No run may be using them (the caller holds the run lock, or is
+  // the run and is done with them).
   static bool remove(git::Repository& repo, const Paths& paths);
+
+  // Another pair kept a commit (or the best moved otherwise): both worktrees are reset in full to
+  // `best`; the base needs a build again.
+  void follow(const git_oid& best);
 
   git::Worktree& side(int i) { return i == 0 ? m_base : m_cand; }
   std::filesystem::path cwd(int i) const;  // where commands run in side i (the config's folder)
@@ -102,7 +109,9 @@ class Workspace {
                                                      const std::map<std::string, std::string>& now);
   void settle(int i, const git_oid& from);
   void reset_slow(int i);
+  git::Repository& m_repo;
   const Paths& m_paths;
+  std::string m_detached_branch;  // slots: the branch keep() moves (their candidate is detached)
   git::Worktree m_cand;
   git::Worktree m_base;
   git_oid m_best;

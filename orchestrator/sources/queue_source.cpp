@@ -41,6 +41,7 @@ class QueueSource : public Source {
         h.title = title_from_filename(file);
         h.patch_sha256 = util::sha256_hex(fmt::format("oversized:{}:{}", origin, size));
         if (view.find_by_key(h.patch_sha256) != nullptr) continue;
+        if (env.in_flight != nullptr && env.in_flight->count(h.identity()) != 0) continue;
         h.ended = Hypothesis::Ended{journal::Status::rejected, fmt::format("patch is {} bytes, over the {} MB limit",
                                                                            size, k_max_patch_bytes >> 20)};
         return h;
@@ -54,6 +55,7 @@ class QueueSource : public Source {
       // Tried from this very file: done. Tried under another name: screening calls it a duplicate.
       if (view.find_by_key(h.patch_sha256) != nullptr && view.recorded_from(h.patch_sha256, origin)) continue;
       if (retried_out(view, h.patch_sha256, retries)) continue;
+      if (env.in_flight != nullptr && env.in_flight->count(h.identity()) != 0) continue;
       return h;
     }
     return std::nullopt;

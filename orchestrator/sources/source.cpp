@@ -27,6 +27,22 @@ std::optional<Hypothesis> Picker::next(SourceEnv& env, int id) {
   return std::nullopt;
 }
 
+std::optional<Hypothesis> Picker::next_queued(SourceEnv& env, int id, const std::set<std::string>& in_flight) {
+  for (config::SourceKind kind : env.session.config().sources.order) {
+    if (m_disabled.count(kind) != 0) continue;
+    if (kind != config::SourceKind::queue) return std::nullopt;
+    for (auto& source : m_sources) {
+      if (source->kind() != kind) continue;
+      SourceEnv ahead = env;
+      ahead.in_flight = &in_flight;
+      std::optional<Hypothesis> h = source->next(ahead, id);
+      if (h) link_idea(*h, env.session.paths().ideas);
+      return h;
+    }
+  }
+  return std::nullopt;
+}
+
 void link_idea(Hypothesis& h, const fs::path& ideas_file) {
   if (!h.idea.empty()) return;
   std::string needle =

@@ -23,6 +23,8 @@ namespace ar::sources {
 struct SourceEnv {
   session::Session& session;
   exec::Executor& executor;
+  // Hypotheses already picked ahead and not yet recorded (executor slots): the queue skips them.
+  const std::set<std::string>* in_flight = nullptr;
 };
 
 class Source {
@@ -43,6 +45,11 @@ class Picker {
  public:
   Picker();
   std::optional<Hypothesis> next(SourceEnv& env, int id);
+  // Executor slots: the next queued patch after those in `in_flight` (identities), when the queue
+  // is the first source in force; std::nullopt otherwise. Only the queue is picked ahead: its
+  // patches do not depend on the best commit, and reading it changes nothing (a sweep edits the
+  // worktree at the best, and a proposer sees the context of the moment it runs).
+  std::optional<Hypothesis> next_queued(SourceEnv& env, int id, const std::set<std::string>& in_flight);
   void disable(config::SourceKind kind) { m_disabled.insert(kind); }
   config::SourceKind last() const { return m_last; }
 

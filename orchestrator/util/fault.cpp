@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 
 namespace ar::util {
 
@@ -17,6 +18,9 @@ FaultPlan FaultPlan::parse(const std::string& text) {
 
 bool FaultPlan::due(const std::string& stage) {
   if (m_stage.empty() || stage != m_stage) return false;
+  // Executor slots reach points from several threads; only a planned stage ever gets here.
+  static std::mutex counting;
+  std::lock_guard<std::mutex> lock(counting);
   return ++m_seen[stage] == m_at;
 }
 

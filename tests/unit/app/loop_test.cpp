@@ -420,3 +420,59 @@ TEST_F(LoopTest, ABenchmarkWithoutThePrimaryMetricIsACrash) {
 
 }  // namespace
 }  // namespace ar
+
+namespace ar {
+namespace {
+
+// Records every batch the pair loop hands to the executor (one Slurm job each on a cluster).
+class BatchingFake : public FakeExecutor {
+ public:
+  BatchingFake(std::map<Kind, Handler> h, std::shared_ptr<Log> log, std::vector<std::pair<int, size_t>>* batches)
+      : FakeExecutor(std::move(h), std::move(log)), m_batches(batches) {}
+  void run_batch(const std::vector<Command>& commands,
+                 const std::function<bool(std::size_t, exec::CommandResult&)>& take) override {
+    m_batches->emplace_back(commands.front().experiment, commands.size());
+    exec::Executor::run_batch(commands, take);
+  }
+
+ private:
+  std::vector<std::pair<int, size_t>>* m_batches;
+};
+
+TEST_F(LoopTest, PairsGoToTheExecutorOneBatchPerLook) {
+  write_config("decision: {max_pairs: 6, looks: [2, 4, 6], confirmation_pairs: 4}\n");
+  git("commit -qam 'looks'");
+  queue("01-faster.patch", patch("Ten percent faster", "speed.txt", "1.0", "0.9"));
+  std::vector<std::pair<int, size_t>> batches;
+  app::Options o;
+  o.config_path = root / "autoresearch.config.yaml";
+  auto h = handlers();
+  app::run(o, progress, [&](const app::ExecutorSetup&, util::FaultPlan&) {
+    return std::make_unique<BatchingFake>(h, log, &batches);
+  });
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0]["status"], "keep") << r[0].dump(2);
+  const int first = r[0]["blocks"][0]["pairs"];
+  size_t runs = 0;
+  int pairs = 0;
+  int first_batches = 0;
+  for (const auto& [experiment, size] : batches) {
+    if (experiment != 1) continue;
+    runs += size;
+    if (pairs < first) {
+      // A first-block batch ends at a look: 2, 4 or 6 pairs in.
+      pairs += static_cast<int>(size / 2);
+      ++first_batches;
+      EXPECT_EQ(pairs % 2, 0) << "a batch ended between looks, at pair " << pairs;
+    }
+  }
+  EXPECT_EQ(first_batches, first / 2);
+  EXPECT_EQ(pairs, first);
+  // Every run went through a batch, and the confirmation block is a batch of its own.
+  EXPECT_EQ(runs, calls_of(1, Kind::benchmark).size());
+  EXPECT_GT(runs, static_cast<size_t>(2 * first));
+}
+
+}  // namespace
+}  // namespace ar

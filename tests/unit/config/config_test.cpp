@@ -277,6 +277,41 @@ TEST_F(ConfigDecision, BenchmarkCpus) {
             at(3, "benchmark.cpus: expected auto, all or a CPU list such as 2-3 or 0,2,4-5, got \"3-1\""));
 }
 
+TEST_F(ConfigDecision, Executor) {
+  const Config plain = load_text(k_minimal);
+  EXPECT_EQ(plain.executor.kind, ExecutorKind::local);
+  EXPECT_EQ(plain.executor.slots, 1);
+  EXPECT_FALSE(to_json(plain).contains("executor"));  // the default leaves old headers as they were
+  const Config two = load_text(k_minimal + "executor: {kind: local, slots: 2}\n");
+  EXPECT_EQ(two.executor.slots, 2);
+  EXPECT_TRUE(two.executor.pause_background);
+  EXPECT_EQ(to_json(two)["executor"], nlohmann::json({{"kind", "local"}, {"slots", 2}, {"background", "pause"}}));
+  EXPECT_FALSE(load_text(k_minimal + "executor: {slots: 2, background: run}\n").executor.pause_background);
+  EXPECT_EQ(error_for(k_minimal + "executor:\n  background: stop\n"),
+            at(6, "executor.background: expected pause or run, got \"stop\""));
+  const Config slurm = load_text(k_minimal +
+                                 "executor:\n  kind: slurm\n  slots: 3\n  partition: debug\n"
+                                 "  sbatch_args: --time=10 --exclusive\n  workdir: /scratch/ar\n");
+  EXPECT_EQ(slurm.executor.kind, ExecutorKind::slurm);
+  EXPECT_EQ(slurm.executor.slots, 3);
+  EXPECT_EQ(slurm.executor.partition, "debug");
+  EXPECT_EQ(slurm.executor.sbatch_args, (std::vector<std::string>{"--time=10", "--exclusive"}));
+  EXPECT_EQ(slurm.executor.workdir, "/scratch/ar");
+  EXPECT_EQ(load_text(k_minimal + "executor: {kind: slurm, sbatch_args: [--qos=low, -N 1]}\n").executor.sbatch_args,
+            (std::vector<std::string>{"--qos=low", "-N 1"}));
+  EXPECT_EQ(load(write(to_json(slurm).dump())).executor.sbatch_args, slurm.executor.sbatch_args);
+
+  EXPECT_EQ(error_for(k_minimal + "executor:\n  kind: cluster\n"),
+            at(6, "executor.kind: expected local or slurm, got \"cluster\""));
+  EXPECT_EQ(error_for(k_minimal + "executor:\n  slots: 0\n"), at(6, "executor.slots: must be at least 1, got 0"));
+  EXPECT_EQ(error_for(k_minimal + "executor:\n  slots: 17\n"), at(6, "executor.slots: at most 16 slots, got 17"));
+  EXPECT_EQ(error_for(k_minimal + "executor:\n  slots: 2\n  partition: debug\n"),
+            at(7, "executor.partition: only used with kind: slurm"));
+  EXPECT_EQ(error_for(k_minimal + "executor:\n  kind: slurm\n  workdir: scratch\n"),
+            at(7, "executor.workdir: must be an absolute path, got \"scratch\""));
+  EXPECT_NE(error_for(k_minimal + "executor:\n  slot: 2\n").find("did you mean \"slots\""), std::string::npos);
+}
+
 TEST_F(ConfigDecision, ScheduleErrors) {
   EXPECT_EQ(error_for(k_minimal + "decision:\n  max_pairs: 2\n"), at(6, "decision.max_pairs: must be at least 3, got 2"));
   EXPECT_EQ(error_for(k_minimal + "decision:\n  looks: [3, 5, 5, 12]\n"),
@@ -655,6 +690,34 @@ TEST_F(ConfigErrors, GateAfterAndHarnessAreChecked) {
   EXPECT_EQ(error_for(k_minimal + "harness:\n  - a.sh\n  - ./a.sh\n"),
             at(7, "harness[1]: \"a.sh\" is listed twice (first on line 6)"));
   EXPECT_EQ(error_for(k_minimal + "harnes: [a.sh]\n"), at(5, "unknown key \"harnes\" (did you mean \"harness\"?)"));
+}
+
+TEST_F(ConfigTest, ExecutorDefaultsToOneLocalSlot) {
+  const Config c = load_text(k_minimal);
+  EXPECT_EQ(c.executor.kind, ExecutorKind::local);
+  EXPECT_EQ(c.executor.slots, 1);
+  EXPECT_FALSE(to_json(c).contains("executor"));  // no new journal segment for the default
+}
+
+TEST_F(ConfigTest, ExecutorSlurmKeys) {
+  const Config c = load_text(k_minimal +
+                             "executor:\n  kind: slurm\n  partition: batch\n  sbatch_args: [--exclusive, "
+                             "--constraint=fast]\n  workdir: /shared/ar\n");
+  EXPECT_EQ(c.executor.kind, ExecutorKind::slurm);
+  EXPECT_EQ(c.executor.partition, "batch");
+  EXPECT_EQ(c.executor.sbatch_args, (std::vector<std::string>{"--exclusive", "--constraint=fast"}));
+  EXPECT_EQ(c.executor.workdir, "/shared/ar");
+  EXPECT_EQ(to_json(c)["executor"]["kind"], "slurm");
+}
+
+TEST_F(ConfigTest, ExecutorErrorsNameTheKey) {
+  EXPECT_NE(error_for(k_minimal + "executor: {kind: lsf}\n").find("executor.kind: expected local or slurm"),
+            std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {kind: local, partition: batch}\n")
+                .find("executor.partition: only used with kind: slurm"),
+            std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {knd: slurm}\n").find("did you mean \"kind\""), std::string::npos);
+  EXPECT_NE(error_for(k_minimal + "executor: {slots: 0}\n").find("executor.slots"), std::string::npos);
 }
 
 } // namespace

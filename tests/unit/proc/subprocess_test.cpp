@@ -606,3 +606,53 @@ TEST(SubprocessRobustness, ExceptionFromOnLineStillReapsTheGroup) {
 
 }  // namespace
 }  // namespace ar::proc
+
+namespace ar::proc {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Executor slots run commands from several threads: the sweep after one command must leave the
+// commands other threads are running alone (it used to kill every child but its own).
+TEST(SubprocessThreads, ASweepLeavesAnotherThreadsCommandAlone) {
+  ASSERT_TRUE(become_subreaper());
+  Result other;
+  std::thread t([&other] {
+    RunSpec spec;
+    spec.command = "sleep 1; exit 3";
+    other = run(spec);
+  });
+  std::this_thread::sleep_for(200ms);
+  for (int i = 0; i < 5; ++i) {
+    RunSpec quick;
+    quick.command = "true";
+    EXPECT_TRUE(run(quick).ok());
+  }
+  t.join();
+  EXPECT_EQ(other.ending, Ending::exited) << other.describe();
+  EXPECT_EQ(other.exit_code, 3);
+}
+
+// PauseOthers stops what other threads run (a `sleep 0.5` cannot end while stopped) and the time
+// stopped does not count towards their timeout.
+TEST(SubprocessThreads, PauseOthersStopsOtherThreadsCommandsAndExtendsTheirDeadlines) {
+  Result other;
+  std::thread t([&other] {
+    RunSpec spec;
+    spec.command = "sleep 0.5";
+    spec.timeout = 1s;
+    other = run(spec);
+  });
+  std::this_thread::sleep_for(200ms);
+  {
+    PauseOthers pause;
+    std::this_thread::sleep_for(1200ms);
+  }
+  t.join();
+  EXPECT_EQ(other.ending, Ending::exited) << other.describe();
+  EXPECT_TRUE(other.ok());
+  EXPECT_GE(other.seconds, 1.3) << "it ran on while paused";
+}
+
+}  // namespace
+}  // namespace ar::proc
