@@ -35,16 +35,23 @@ std::string_view trimmed(std::string_view s) {
   return s;
 }
 
-// (path, abbreviated preimage blob id) of each modified file in the patch's "index" lines.
-std::vector<std::pair<std::string, std::string>> preimage_blobs(std::string_view text) {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::string path;
+// Calls `each` with every line of `text` (without its newline) until it returns false.
+template <typename F>
+void for_each_line(std::string_view text, F each) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
+    if (!each(text.substr(pos, end - pos))) return;
     pos = end + 1;
+  }
+}
+
+// (path, abbreviated preimage blob id) of each modified file in the patch's "index" lines.
+std::vector<std::pair<std::string, std::string>> preimage_blobs(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string path;
+  for_each_line(text, [&](std::string_view line) {
     if (line.rfind("diff --git a/", 0) == 0) {
       std::string_view rest = line.substr(13);
       std::size_t b = rest.find(" b/");
@@ -53,13 +60,14 @@ std::vector<std::pair<std::string, std::string>> preimage_blobs(std::string_view
       std::string_view ids = trimmed(line.substr(6));
       ids = ids.substr(0, ids.find(' '));  // "abc..def 100644"
       std::size_t dots = ids.find("..");
-      if (dots == std::string_view::npos) continue;
+      if (dots == std::string_view::npos) return true;
       std::string_view old_id = ids.substr(0, dots);
       if (is_hex(old_id) && old_id.find_first_not_of('0') != std::string_view::npos)
         out.emplace_back(path, std::string(old_id));
       path.clear();
     }
-  }
+    return true;
+  });
   return out;
 }
 
@@ -112,23 +120,22 @@ std::string conflicting_files(git_index* index) {
 
 std::optional<git_oid> patch_base(const Repository& repo, std::string_view text, const std::vector<git_oid>& candidates) {
   // git format-patch --base writes "base-commit: <id>" after the diff.
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.rfind("base-commit:", 0) != 0) continue;
+  std::optional<git_oid> named;
+  for_each_line(text, [&](std::string_view line) {
+    if (line.rfind("base-commit:", 0) != 0) return true;
     std::string_view id = trimmed(line.substr(12));
     git_oid oid;
     git_commit* c = nullptr;
     if (id.size() == GIT_OID_HEXSZ && is_hex(id) && git_oid_fromstrn(&oid, id.data(), id.size()) == 0 &&
         git_commit_lookup(&c, repo.get(), &oid) == 0) {
       git_commit_free(c);
-      return oid;
+      named = oid;
+      return false;
     }
     git_error_clear();
-  }
+    return true;
+  });
+  if (named) return named;
   auto blobs = preimage_blobs(text);
   if (blobs.empty()) return std::nullopt;
   for (const git_oid& c : candidates) {
