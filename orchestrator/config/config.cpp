@@ -150,13 +150,55 @@ void read_guards(const Reader& r, const Entry& entry, std::vector<decide::GuardS
 void read_gates(const Reader& r, const Entry& entry, std::vector<Gate>& out) {
   UniqueNames names("gate name");
   for (const auto& item : r.list(entry)) {
-    const Section s = r.section(item.value, item.key, item.line, {"name", "command", "timeout"});
+    const Section s = r.section(item.value, item.key, item.line, {"name", "command", "timeout", "after"});
     Gate gate;
     gate.name = r.required_string(s, "name");
     names.add(r, s.at("name"), gate.name);
     gate.command = r.required_string(s, "command");
     if (const Entry* e = s.find("timeout")) gate.timeout = r.duration(*e, true);
+    if (const Entry* e = s.find("after")) {
+      const std::string text = r.string(*e);
+      if (text != "benchmark") {
+        r.fail(e->line, fmt::format("{}: expected benchmark (leave the key out to run the gate before the "
+                                    "benchmark), got {}",
+                                    e->key, quote_value(text)));
+      }
+      gate.after_benchmark = true;
+    }
     out.push_back(std::move(gate));
+  }
+}
+
+// A path inside the repository, as a config names it: relative, no "..", not in .git/ or
+// .autoresearch/.
+void check_repo_path(const Reader& r, const Entry& e, const std::string& path) {
+  std::filesystem::path fp(path);
+  bool escapes = fp.is_absolute();
+  for (const auto& part : fp) escapes = escapes || part == "..";
+  std::string first = fp.empty() ? "" : fp.begin()->string();
+  if (escapes || first == ".git" || first == ".autoresearch") {
+    r.fail(e.line, fmt::format("{}: {} must be a path inside the repository (no absolute path, no \"..\", "
+                               "not in .git/ or .autoresearch/)",
+                               e.key, quote_value(path)));
+  }
+}
+
+void read_harness(const Reader& r, const Entry& entry, std::vector<HarnessFile>& out) {
+  std::map<std::string, int> first_line;
+  for (const auto& item : r.list(entry)) {
+    std::string path = r.string(item);
+    if (path.empty()) r.fail(item.line, fmt::format("{}: must not be empty", item.key));
+    check_repo_path(r, item, path);
+    path = std::filesystem::path(path).lexically_normal().generic_string();
+    if (!path.empty() && path.back() == '/') path.pop_back();
+    if (path.empty() || path == ".") {
+      r.fail(item.line, fmt::format("{}: names the repository itself; list the harness files", item.key));
+    }
+    if (auto [it, inserted] = first_line.try_emplace(path, item.line); !inserted) {
+      r.fail(item.line, fmt::format("{}: {} is listed twice (first on line {})", item.key, quote_value(path),
+                                    it->second));
+    }
+    out.push_back({path, item.line});
   }
 }
 
@@ -253,19 +295,8 @@ void read_sweeps(const Reader& r, const Entry& entry, std::vector<Sweep>& out) {
     sweep.name = r.required_string(s, "name");
     names.add(r, s.at("name"), sweep.name);
     sweep.file = r.required_string(s, "file");
-    {
-      // The file is edited inside the candidate worktree: it must stay inside it.
-      const Entry& file = s.at("file");
-      std::filesystem::path fp(sweep.file);
-      bool escapes = fp.is_absolute();
-      for (const auto& part : fp) escapes = escapes || part == "..";
-      std::string first = fp.empty() ? "" : fp.begin()->string();
-      if (escapes || first == ".git" || first == ".autoresearch") {
-        r.fail(file.line, fmt::format("{}: {} must be a path inside the repository (no absolute path, no \"..\", "
-                                      "not in .git/ or .autoresearch/)",
-                                      file.key, quote_value(sweep.file)));
-      }
-    }
+    // The file is edited inside the candidate worktree: it must stay inside it.
+    check_repo_path(r, s.at("file"), sweep.file);
     sweep.pattern = r.required_string(s, "pattern");
     const Entry& pattern = s.at("pattern");
     try {
@@ -502,7 +533,8 @@ Config load(const std::filesystem::path& path) {
   const Section top =
       r.section(root, "", 1,
                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected", "scope", "decision",
-                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell"});
+                 "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell",
+                 "harness"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -516,6 +548,7 @@ Config load(const std::filesystem::path& path) {
   if (const Entry* e = top.find("gates")) read_gates(r, *e, config.gates);
   if (const Entry* e = top.find("protected")) config.protected_paths = r.globs(*e);
   if (const Entry* e = top.find("scope")) config.scope = r.globs(*e);
+  if (const Entry* e = top.find("harness")) read_harness(r, *e, config.harness);
   read_decision(r, top, config.decision);
   read_sources(r, top, config.sources);
   read_limits(r, top, config.limits);

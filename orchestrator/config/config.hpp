@@ -49,6 +49,17 @@ struct Gate {
   std::string name;                            // required, unique
   std::string command;                         // required
   Duration timeout = std::chrono::minutes(10);
+  // Key `after: benchmark`: the gate runs in the measure stage, in the candidate worktree right
+  // after the candidate's first benchmark run (its output files are there to check), before the
+  // measured pairs. Default (false): after the build, before any benchmark run.
+  bool after_benchmark = false;
+};
+
+// One entry of `harness`: a file outside git (ignored or untracked in the user's checkout) that the
+// commands need, copied into both worktrees. `path` is relative to the repository root.
+struct HarnessFile {
+  std::string path;
+  int line = 0;  // the config line that names it, for errors
 };
 
 struct Queue {
@@ -139,6 +150,7 @@ struct Config {
   std::vector<Gate> gates;
   std::vector<std::string> protected_paths;    // key `protected`
   std::vector<std::string> scope;              // empty: anywhere not protected
+  std::vector<HarnessFile> harness;            // key `harness`
   decide::Rule decision;
   Sources sources;
   Limits limits;

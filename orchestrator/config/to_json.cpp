@@ -72,6 +72,8 @@ nlohmann::json to_json(const Config& config) {
   json gates = json::array();
   for (const auto& gate : config.gates) {
     gates.push_back({{"name", gate.name}, {"command", gate.command}, {"timeout", format_duration(gate.timeout)}});
+    // Only when set, so a journal written before the key existed sees the same config.
+    if (gate.after_benchmark) gates.back()["after"] = "benchmark";
   }
   // The file's path is left out on purpose: the journal compares this object to detect a
   // change of config, and the same file reached by another path is not one.
@@ -134,6 +136,11 @@ nlohmann::json to_json(const Config& config) {
   // same config, and no new segment starts on upgrade.
   if (config.metric.repeat == Repeat::last) out["metric"]["repeat"] = "last";
   if (!config.shell.empty()) out["shell"] = config.shell;
+  if (!config.harness.empty()) {
+    json harness = json::array();
+    for (const auto& h : config.harness) harness.push_back(h.path);
+    out["harness"] = harness;
+  }
   return out;
 }
 

@@ -615,5 +615,47 @@ TEST_F(ConfigStarter, DocumentsEveryKey) {
   }
 }
 
+// ---- gates after the benchmark, harness files ------------------------------------------------
+
+TEST_F(ConfigLoad, GateAfterBenchmarkAndHarness) {
+  Config c = load_text(k_minimal +
+                       "gates:\n"
+                       "  - name: unit\n"
+                       "    command: make test\n"
+                       "  - name: output\n"
+                       "    command: ./check.sh\n"
+                       "    after: benchmark\n"
+                       "harness: [.auto/measure.sh, ./tools//run.sh]\n");
+  ASSERT_EQ(c.gates.size(), 2u);
+  EXPECT_FALSE(c.gates[0].after_benchmark);
+  EXPECT_TRUE(c.gates[1].after_benchmark);
+  ASSERT_EQ(c.harness.size(), 2u);
+  EXPECT_EQ(c.harness[0].path, ".auto/measure.sh");
+  EXPECT_EQ(c.harness[1].path, "tools/run.sh");
+  EXPECT_EQ(c.harness[0].line, 11);
+  nlohmann::json j = to_json(c);
+  EXPECT_FALSE(j["gates"][0].contains("after"));  // the default is not written: no new segment on upgrade
+  EXPECT_EQ(j["gates"][1]["after"], "benchmark");
+  EXPECT_EQ(j["harness"], nlohmann::json::array({".auto/measure.sh", "tools/run.sh"}));
+  EXPECT_FALSE(to_json(load_text(k_minimal)).contains("harness"));
+}
+
+TEST_F(ConfigErrors, GateAfterAndHarnessAreChecked) {
+  EXPECT_EQ(error_for(k_minimal + "gates:\n  - name: a\n    command: b\n    after: build\n"),
+            at(8, "gates[0].after: expected benchmark (leave the key out to run the gate before the benchmark), "
+                  "got \"build\""));
+  EXPECT_EQ(error_for(k_minimal + "gates:\n  - name: a\n    command: b\n    aftr: benchmark\n"),
+            at(8, "gates[0]: unknown key \"aftr\" (did you mean \"after\"?)"));
+  EXPECT_EQ(error_for(k_minimal + "harness:\n  - ../outside.sh\n"),
+            at(6, "harness[0]: \"../outside.sh\" must be a path inside the repository (no absolute path, no "
+                  "\"..\", not in .git/ or .autoresearch/)"));
+  EXPECT_EQ(error_for(k_minimal + "harness: [/abs/measure.sh]\n"),
+            at(5, "harness[0]: \"/abs/measure.sh\" must be a path inside the repository (no absolute path, no "
+                  "\"..\", not in .git/ or .autoresearch/)"));
+  EXPECT_EQ(error_for(k_minimal + "harness:\n  - a.sh\n  - ./a.sh\n"),
+            at(7, "harness[1]: \"a.sh\" is listed twice (first on line 6)"));
+  EXPECT_EQ(error_for(k_minimal + "harnes: [a.sh]\n"), at(5, "unknown key \"harnes\" (did you mean \"harness\"?)"));
+}
+
 } // namespace
 } // namespace ar::config
