@@ -101,7 +101,7 @@ std::optional<std::string> closest_metric(const std::string& logged, const std::
 
 std::string session_slug(const std::string& text) {
   std::string out;
-  for (char ch : text) {
+  for (char ch : loose(text)) {  // µs -> us
     auto c = static_cast<unsigned char>(ch);
     bool ok = std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
     if (ok && c < 0x80) {

@@ -106,7 +106,7 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
   std::uint64_t pos = from;
   ScanEnd covered{from, first_line - 1};
   int line_no = first_line - 1;
-  int pi_lines = 0, pi_first = 0;
+  int pi_lines = 0, pi_first = 0, own_lines = 0;
   std::string line;
   while (std::getline(in, line)) {
     bool terminated = !in.eof();
@@ -142,6 +142,13 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
         covered = {next, line_no};
         continue;
       }
+      if (pi_lines > 0 && own_lines == 0) {
+        // Inside a pi log in the journal's place: pi skips its unparsable lines, and so do we.
+        ++pi_lines;
+        pos = next;
+        covered = {next, line_no};
+        continue;
+      }
       throw Error(
           fmt::format("{}:{}: malformed journal line (not a JSON object); fix or remove it", path.string(), line_no));
     }
@@ -157,6 +164,7 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
                               path.string(), line_no, path.filename().string()));
     }
     validate(record, path, line_no);
+    ++own_lines;
     if (!terminated && repair) {
       // A whole record whose newline did not make it to disk: finish the line so the next
       // append starts a line of its own.

@@ -78,6 +78,20 @@ TEST(PiImport, FlatLayoutWithTwoSegments) {
   EXPECT_TRUE(contains(ideas, "- Use LC_ALL=C for every sort [#i2]\n- Read the input once [#i3]\n  - autoresearch: "
                               "tried in pi-autoresearch run 6"));
 
+  // status and show list the history as imported, before any run.
+  CliResult st = run_cli(repo, "status");
+  ASSERT_EQ(st.exit_code, 0) << st.output;
+  EXPECT_TRUE(contains(st.output, "experiments: 0\n"));
+  EXPECT_TRUE(contains(st.output,
+                       "imported: 6 pi-autoresearch run(s) from autoresearch.jsonl (1 checks_failed, 1 crash, 1 discard, "
+                       "3 keep)"));
+  EXPECT_TRUE(contains(st.output, "#6   keep          Read the input once  (imported; pi-autoresearch run 6; pi logged "
+                                  "combined_us=91000 us (-9.0% against its segment's baseline 100000 us))"));
+  CliResult show = run_cli(repo, "show 4");
+  ASSERT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_TRUE(contains(show.output, "imported: pi-autoresearch run 4, commit b2c3d4e, logged combined_us=61000"));
+  EXPECT_TRUE(contains(show.output, "mechanism: counts differ for ties"));
+
   // Nothing else changed in the checkout, and the dry run's worktree is gone.
   EXPECT_EQ(git(repo, "status --porcelain"), "?? autoresearch.config.yaml\n?? ideas.md\n?? results.jsonl");
   EXPECT_EQ(git(repo, "worktree list --porcelain").find("autoresearch-import"), std::string::npos);
@@ -154,6 +168,14 @@ TEST(PiImport, RenamedPiLogDoesNotStopStatusOrReport) {
   CliResult imp = run_cli(repo, "import --force --no-dry-run --log results.jsonl");
   EXPECT_EQ(imp.exit_code, 1);
   EXPECT_TRUE(contains(imp.output, "is the pi log itself"));
+  // run too: it warns, starts its segment after the pi lines, and stops when there is nothing to try.
+  fs::remove_all(repo / "experiments");
+  write_text(repo / "autoresearch.config.yaml", read_text(repo / "autoresearch.config.yaml") +
+                                                    "calibration:\n  on_start: false\n");
+  CliResult run = run_cli(repo, "run");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(contains(run.output, "line(s) of a pi-autoresearch log"));
+  EXPECT_TRUE(contains(run.output, "no more hypotheses"));
 }
 
 std::vector<json> queue_records(const fs::path& repo) {

@@ -90,7 +90,7 @@ TEST(Plan, ClosestMetricPrefersThePrintedSpelling) {
 }
 
 TEST(Plan, SessionSlugAndYamlQuote) {
-  EXPECT_EQ(session_slug("Faster analyzer (µs)!"), "faster-analyzer");
+  EXPECT_EQ(session_slug("Faster analyzer (µs)!"), "faster-analyzer-us");
   EXPECT_EQ(session_slug("  "), "pi");
   EXPECT_EQ(yaml_quote("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\n\"");
 }

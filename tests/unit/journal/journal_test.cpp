@@ -639,14 +639,15 @@ TEST(Journal, PiLogLinesAreSkippedWithOneWarning) {
   std::string pi =
       "{\"type\":\"config\",\"name\":\"g\",\"metricName\":\"t_ms\",\"metricUnit\":\"ms\",\"bestDirection\":\"lower\"}\n"
       "{\"run\":1,\"commit\":\"abc1234\",\"metric\":12,\"status\":\"keep\",\"description\":\"base\"}\n"
-      "{\"type\":\"hook\",\"event\":\"after\"}\n";
+      "{\"type\":\"hook\",\"event\":\"after\"}\n"
+      "not JSON: pi skips such lines\n";
   write_text(p, pi + line_of(header("s", "abc")) + line_of(experiment(1, "s", "discard", "h1")));
   for (bool repair : {false, true}) {
     std::vector<std::string> warnings;
     SessionView v = load_view(p, "s", warnings, repair);
     EXPECT_EQ(v.experiments.size(), 1u);
     ASSERT_EQ(warnings.size(), 1u);
-    EXPECT_TRUE(contains(warnings[0], "results.jsonl:1: 3 line(s) of a pi-autoresearch log"));
+    EXPECT_TRUE(contains(warnings[0], "results.jsonl:1: 4 line(s) of a pi-autoresearch log"));
     EXPECT_TRUE(contains(warnings[0], "autoresearch import"));
   }
   EXPECT_EQ(read_text(p).substr(0, pi.size()), pi);  // skipped, never rewritten
