@@ -8,6 +8,7 @@
 #include "app/commands.hpp"
 
 #include "exec/executor.hpp"
+#include "pipeline/bench.hpp"
 #include "pipeline/stages.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
@@ -104,14 +105,28 @@ std::string build_and_gate(pipeline::Context& ctx, const std::string& label) {
     if (b.interrupted()) throw Interrupted(label + ": interrupted");
     if (!b.ok()) return "the build failed (" + b.process.describe() + ")";
   }
-  for (const config::Gate& g : ctx.cfg().gates) {
-    ctx.stage(0, label, "gate " + g.name);
-    exec::Command c = exec::make_command(exec::Kind::gate, label + " gate " + g.name, 0, 0, g.command,
-                                         ctx.workspace().cwd(0), g.timeout);
-    ctx.workspace().ran_command(0);
-    exec::CommandResult r = ctx.executor.run(c);
-    if (r.interrupted()) throw Interrupted(label + ": interrupted");
-    if (!r.ok()) return fmt::format("gate {} failed ({})", g.name, r.process.describe());
+  // The gates before the benchmark, then (when there are any after it) one benchmark run and those.
+  for (bool after : {false, true}) {
+    if (after && pipeline::has_gates_after_benchmark(ctx.cfg())) {
+      ctx.stage(0, label, "benchmark run for the gates");
+      pipeline::Bench bench(ctx, 0, label);
+      ctx.workspace().snapshot(0, ctx.cfg().protected_paths);
+      auto got = bench.run_once(0, label + " benchmark run before the gates");
+      if (auto* end = std::get_if<pipeline::Outcome>(&got)) {
+        if (end->status == journal::Status::interrupted) throw Interrupted(label + ": interrupted");
+        return "the benchmark run before the gates failed (" + end->reason + ")";
+      }
+    }
+    for (const config::Gate& g : ctx.cfg().gates) {
+      if (g.after_benchmark != after) continue;
+      ctx.stage(0, label, "gate " + g.name);
+      exec::Command c = exec::make_command(exec::Kind::gate, label + " gate " + g.name, 0, 0, g.command,
+                                           ctx.workspace().cwd(0), g.timeout);
+      ctx.workspace().ran_command(0);
+      exec::CommandResult r = ctx.executor.run(c);
+      if (r.interrupted()) throw Interrupted(label + ": interrupted");
+      if (!r.ok()) return fmt::format("gate {} failed ({})", g.name, r.process.describe());
+    }
   }
   return "";
 }

@@ -222,18 +222,25 @@ Summary dry_run(pipeline::Context& ctx) {
   pipeline::ensure_base_built(ctx);
   restoring(ctx, [&] {
     build_or_throw(ctx, 1, "dry run", "build (candidate)");
-    for (const config::Gate& g : cfg.gates) {
-      ctx.stage(0, "dry run", "gate " + g.name);
-      exec::Command c = exec::make_command(exec::Kind::gate, "dry-run gate " + g.name, 0, 1, g.command,
-                                           ctx.workspace().cwd(1), g.timeout);
-      ctx.workspace().ran_command(1);
-      exec::CommandResult r = ctx.executor.run(c);
-      if (r.interrupted()) throw Interrupted("dry run interrupted");
-      if (!r.ok())
-        throw Error(fmt::format("dry run: gate {} fails on the best commit: {}\n{}", g.name, r.process.describe(),
-                                r.process.tail));
-      progress.note(fmt::format("gate {}: ok ({:.2f}s)", g.name, r.process.seconds));
-    }
+    // Gates before the benchmark in the candidate worktree; those after it in the base worktree,
+    // right after its first benchmark run there.
+    auto run_gates = [&](bool after, int side) {
+      for (const config::Gate& g : cfg.gates) {
+        if (g.after_benchmark != after) continue;
+        ctx.stage(0, "dry run", "gate " + g.name);
+        exec::Command c = exec::make_command(exec::Kind::gate, "dry-run gate " + g.name, 0, side, g.command,
+                                             ctx.workspace().cwd(side), g.timeout);
+        ctx.workspace().ran_command(side);
+        exec::CommandResult r = ctx.executor.run(c);
+        if (r.interrupted()) throw Interrupted("dry run interrupted");
+        if (!r.ok())
+          throw Error(fmt::format("dry run: gate {}{} fails on the best commit: {}\n{}", g.name,
+                                  after ? " (after the benchmark)" : "", r.process.describe(), r.process.tail));
+        progress.note(fmt::format("gate {}{}: ok ({:.2f}s)", g.name, after ? " (after the benchmark)" : "",
+                                  r.process.seconds));
+      }
+    };
+    run_gates(false, 1);
     // The same run and checks as in an experiment (required metrics present and positive, no
     // tampering), so a config that passes here does not crash every experiment.
     std::map<std::string, std::vector<double>> values;
@@ -248,6 +255,7 @@ Summary dry_run(pipeline::Context& ctx) {
         throw Error(fmt::format("dry run: {} ({}); see {}\n{}", end->reason, journal::to_string(end->status),
                                 ctx.session.run_log().string(), bench.tail().value_or("")));
       }
+      if (i == 0) run_gates(true, 0);
       if (i >= cfg.benchmark.warmup) {
         for (const auto& [name, v] : std::get<0>(got)) values[name].push_back(v);
       }

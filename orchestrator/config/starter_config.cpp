@@ -39,12 +39,14 @@ gates: []                      # correctness checks run in order before measurin
 #  - name: tests               # required, unique
 #    command: gates/tests.sh   # required: shell command run in the candidate worktree
 #    timeout: 10m              # a gate that takes longer fails
+#    after: benchmark          # run it right after the candidate's first benchmark run (to check its output)
 
 protected:                     # paths no hypothesis may touch (globs: *, ?, **; a folder covers its contents)
   - autoresearch.config.yaml
   - bench.sh
   - gates/
 scope: []                      # if not empty, the only paths a hypothesis may touch, e.g. [src/**]
+# harness: [.auto/measure.sh]  # files outside git (ignored) the commands need: copied into both worktrees
 
 decision:
   method: sequential           # sequential (looks at block ends), sprt (quiet rigs), or fixed (one test)

@@ -4,6 +4,7 @@
 #include "util/files.hpp"
 #include "util/glob.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -173,6 +174,20 @@ Worktree Worktree::ensure(Repository& main, const std::string& name, const fs::p
     if (usable && git_repository_open_from_worktree(&repo, wt.get()) == 0) {
       Worktree w(RepoPtr(repo), path);
       if (!branch_ref || w.head_branch() == *branch_ref) return w;
+      if (w.head_branch().empty() && main.resolve(*branch_ref)) {
+        // Detached when the last run ended (so the user could check the branch out): attach again.
+        git_reference* ref = nullptr;
+        check_git(git_reference_lookup(&ref, main.get(), branch_ref->c_str()), fmt::format("look up {}", *branch_ref));
+        RefPtr owned_ref(ref);
+        if (git_branch_is_checked_out(ref) == 1) {
+          throw GitError(fmt::format("branch {} is checked out in another worktree; switch that checkout "
+                                     "to another branch and run again",
+                                     branch_ref->substr(11)));
+        }
+        check_git(git_repository_set_head(w.get(), branch_ref->c_str()),
+                  fmt::format("{}: check out {}", path.string(), *branch_ref));
+        return w;
+      }
     }
     // Stale, broken or pointing at another session: start it afresh (it only holds our own state).
     prune_worktree(wt.get());
@@ -237,6 +252,11 @@ std::string Worktree::head_branch() const {
   RefPtr owned(head);
   if (git_reference_type(head) != GIT_REFERENCE_SYMBOLIC) return "";
   return git_reference_symbolic_target(head);
+}
+
+void Worktree::detach() {
+  git_oid head = head_commit();
+  check_git(git_repository_set_head_detached(m_repo.get(), &head), fmt::format("{}: detach HEAD", m_path.string()));
 }
 
 void Worktree::reset_hard_clean(const git_oid& commit) {
@@ -345,9 +365,29 @@ void Worktree::stage_all() {
   check_git(git_index_write(index), "write index");
 }
 
+void Worktree::stage_paths(const std::vector<std::string>& paths) {
+  git_index* index = nullptr;
+  check_git(git_repository_index(&index, m_repo.get()), "open worktree index");
+  IndexPtr owned(index);
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::symlink_status(m_path / p, ec).type() != fs::file_type::not_found) {
+      check_git(git_index_add_bypath(index, p.c_str()), fmt::format("{}: stage {}", m_path.string(), p));
+    } else {
+      int rc = git_index_remove_bypath(index, p.c_str());
+      if (rc == GIT_ENOTFOUND) {
+        git_error_clear();
+        continue;
+      }
+      check_git(rc, fmt::format("{}: unstage {}", m_path.string(), p));
+    }
+  }
+  check_git(git_index_write(index), "write index");
+}
+
 // ---- patches -------------------------------------------------------------------------------
 
-namespace {
+namespace detail {
 
 // git writes an added or deleted empty file as its "diff --git" and mode lines alone, with no
 // "---"/"+++" lines since there is no hunk; libgit2's parser wants them ("unexpected header
@@ -396,7 +436,9 @@ std::string with_file_headers(std::string_view text) {
   return out;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::with_file_headers;
 
 ParsedPatch parse_patch(std::string_view raw) {
   ParsedPatch out;
@@ -484,13 +526,20 @@ ApplyOutcome apply_patch(Worktree& wt, std::string_view raw) {
   opts.delta_cb = on_apply_delta;
   opts.hunk_cb = on_apply_hunk;
   opts.payload = &progress;
-  if (git_apply(wt.get(), diff, GIT_APPLY_LOCATION_BOTH, &opts) < 0) {
+  if (git_apply(wt.get(), diff, GIT_APPLY_LOCATION_WORKDIR, &opts) < 0) {
     const git_error* e = git_error_last();
     std::string why = (e != nullptr && e->message != nullptr) ? e->message : "does not apply";
     git_error_clear();
     out.error = progress.hunk > 0 ? fmt::format("{} hunk {}: {}", progress.path, progress.hunk, why)
                                   : fmt::format("{}: {}", progress.path, why);
     return out;
+  }
+  for (size_t i = 0; i < git_diff_num_deltas(diff); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff, i);
+    for (const char* p : {d->old_file.path, d->new_file.path}) {
+      if (p == nullptr || std::string_view(p) == "/dev/null") continue;
+      if (std::find(out.paths.begin(), out.paths.end(), p) == out.paths.end()) out.paths.emplace_back(p);
+    }
   }
   out.ok = true;
   return out;

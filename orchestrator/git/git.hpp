@@ -97,7 +97,9 @@ private:
 class Worktree {
 public:
   // Opens the linked worktree `name` at `path` when it exists and is valid, else (re)creates it.
-  // With `branch_ref` the worktree checks out that branch; otherwise it is detached at `commit`.
+  // With `branch_ref` the worktree checks out that branch (a worktree left detached, as a run
+  // leaves the candidate, is attached to it again); otherwise it is detached at `commit`. Throws
+  // GitError when the branch is checked out in another worktree (the user's checkout).
   static Worktree ensure(Repository& main, const std::string& name,
                          const std::filesystem::path& path,
                          const std::optional<std::string>& branch_ref, const git_oid& commit);
@@ -112,6 +114,9 @@ public:
   git_oid head_commit() const;
   // HEAD's symbolic target ("refs/heads/...") or empty when detached.
   std::string head_branch() const;
+  // Detaches HEAD at the commit it is at (files and index untouched): the branch it named is then
+  // free to be checked out elsewhere.
+  void detach();
 
   // reset --hard to `commit` (moving HEAD, or the branch HEAD points at) and delete every untracked
   // file that is not ignored. Ignored files (build outputs) stay so builds can be incremental.
@@ -158,6 +163,9 @@ public:
   // Stages every change in the working tree (new files included, ignored excluded), like
   // `git add -A`.
   void stage_all();
+  // Stages `paths` as the working tree has them: a present file is added (even when ignored), a
+  // missing one loses its index entry.
+  void stage_paths(const std::vector<std::string>& paths);
 
 private:
   Worktree(RepoPtr repo, std::filesystem::path path) : m_repo(std::move(repo)), m_path(std::move(path)) {}
@@ -194,11 +202,27 @@ ParsedPatch parse_patch(std::string_view git_diff);
 
 struct ApplyOutcome {
   bool ok = false;
-  std::string error;  // "src/a.c hunk 2: <libgit2 message>"
+  std::string error;               // "src/a.c hunk 2: <libgit2 message>"
+  std::vector<std::string> paths;  // when ok: every path the patch touched (both names of a rename)
 };
 
-// Applies a git-format diff to the worktree's files and index.
+// Applies a git-format diff to the worktree's files only, as an agent's edits would be: the index
+// stays at HEAD, so `git diff` shows the change and added files are untracked until staged.
 ApplyOutcome apply_patch(Worktree& wt, std::string_view git_diff);
+
+// The commit a patch was written against: its `base-commit:` trailer when that commit exists,
+// else the first of `candidates` (newest first) whose blobs match every abbreviated preimage id
+// of the patch's `index <old>..<new>` lines; nullopt when neither says.
+std::optional<git_oid> patch_base(const Repository& repo, std::string_view git_diff,
+                                  const std::vector<git_oid>& candidates);
+
+// A three-way merge of a patch that no longer applies to the worktree's HEAD: the patch is applied
+// to `base` (the commit it was written against) in memory, and the result merged onto HEAD
+// (libgit2's git_merge_trees, `base` the ancestor). On success the merged change is written to
+// the worktree's files only, like apply_patch, and `paths` lists what it touched. A conflict fails
+// with error "conflict in <file>[, <file>...]"; a patch that does not apply to `base` either fails
+// with apply_patch's error.
+ApplyOutcome apply_merged(Worktree& wt, std::string_view git_diff, const git_oid& base);
 
 // True when the tree of `commit` has an entry at `path`.
 bool tree_has_path(const Repository& repo, const git_oid& commit, const std::string& path);

@@ -185,6 +185,7 @@ json to_json(const ExperimentRecord& r) {
   if (!r.patch_file.empty()) record["patch_file"] = r.patch_file;
   if (!r.commit.empty()) record["commit"] = r.commit;
   if (!r.warnings.empty()) record["warnings"] = r.warnings;
+  if (!r.merged_from.empty()) record["merged_from"] = r.merged_from;
   if (r.benchmark_tail) record["benchmark_tail"] = *r.benchmark_tail;
   return record;
 }

@@ -114,6 +114,9 @@ struct ExperimentRecord {
   std::vector<std::string> files;
   std::string patch_file;  // empty until the patch was saved
   std::string commit;      // when kept
+  // When the patch no longer applied to the best commit: the commit it was applied to instead and
+  // merged from three-way (base-commit trailer, index lines, or the session's start).
+  std::string merged_from;
   Status status = Status::interrupted;
   std::string reason;
   std::vector<GateRun> gates;

@@ -126,6 +126,16 @@ StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint6
       auto got = run_once(side, fmt::format("warmup {} {}", w + 1, side_name(side)));
       if (auto* end = std::get_if<Outcome>(&got)) return *end;
     }
+    if (w == 0 && m_after) {
+      if (StageResult end = run_after()) return end;
+    }
+  }
+  if (warmup && cfg.benchmark.warmup == 0 && m_after) {
+    // No warm-up to follow: one candidate run of its own, unrecorded, for the after-benchmark work.
+    m_ctx.stage(m_id, m_title, "benchmark run for the gates");
+    auto got = run_once(1, "run before the gates candidate");
+    if (auto* end = std::get_if<Outcome>(&got)) return *end;
+    if (StageResult end = run_after()) return end;
   }
   // The state file learns the block once; the pairs themselves write nothing (see the header).
   m_ctx.stage(m_id, m_title, warmup ? "measure" : "confirmation block");
@@ -154,6 +164,14 @@ StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint6
   // What the quick checks cannot see: any tracked file of the candidate (the base is checked
   // before a keep, see check_base()).
   return tampered(1, "the benchmark", ws.check(1, cfg.protected_paths));
+}
+
+StageResult Bench::run_after() {
+  std::function<StageResult()> after = std::move(m_after);
+  m_after = nullptr;  // once per experiment, not again in a confirmation block
+  // A change the benchmark run made is the benchmark's, not the gate's.
+  if (StageResult t = tampered(1, "the benchmark", m_ctx.workspace().check(1, m_ctx.cfg().protected_paths))) return t;
+  return after();
 }
 
 StageResult Bench::check_base() {

@@ -31,6 +31,13 @@ class Bench {
   // timeout, interrupted, or rejected for tampering with protected files).
   std::variant<std::map<std::string, double>, Outcome> run_once(int side, const std::string& label);
 
+  // Work to do in the candidate worktree right after the candidate's first run of the next block
+  // with a warm-up (the gates with `after: benchmark`): the run's output files are still there.
+  // With benchmark.warmup 0 one extra, unrecorded candidate run is made for it. The candidate is
+  // checked in full (tampering by that run) before `after` runs; an outcome from `after` ends the
+  // block.
+  void after_first_candidate_run(std::function<StageResult()> after) { m_after = std::move(after); }
+
   // One block of pairs: takes the tamper snapshots, runs the warm-up (when `warmup`), then pairs
   // in decide::pair_order(seed, k) until `decided(k, samples)` says so or `max_pairs` ran; then
   // checks the candidate worktree in full. `pairs` is the number of pairs that ran. Nothing
@@ -52,6 +59,8 @@ class Bench {
 
  private:
   StageResult tampered(int side, const std::string& label, const std::optional<std::string>& path);
+  StageResult run_after();
+  std::function<StageResult()> m_after;
   Context& m_ctx;
   int m_id;
   std::string m_title;

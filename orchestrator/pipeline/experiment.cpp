@@ -36,10 +36,13 @@ ExperimentRecord start_record(Context& ctx, const sources::Hypothesis& h, int id
 
 StageResult screen(Context& ctx, const sources::Hypothesis& h, ExperimentRecord& record) {
   const session::Paths& paths = ctx.session.paths();
+  std::vector<std::string> harness;
+  for (const config::HarnessFile& f : ctx.cfg().harness) harness.push_back(f.path);
   sources::ScreenRules rules{ctx.cfg().protected_paths,
                              ctx.cfg().scope,
                              {paths.config.lexically_relative(paths.repo_root).generic_string(),
                               paths.journal.lexically_relative(paths.repo_root).generic_string()},
+                             std::move(harness),
                              ctx.workspace().side(1).path()};
   if (auto no = sources::screen(h, ctx.session.view(), rules, record.files)) return Outcome{no->status, no->reason};
   return std::nullopt;
@@ -54,7 +57,7 @@ Outcome run_stages(Context& ctx, const sources::Hypothesis& h, ExperimentRecord&
   ctx.stage(id, h.title, "apply");
   ctx.session.sandbox().clear_tmp(1);  // each candidate starts with an empty private /tmp
   applied = true;
-  if (StageResult end = apply(ctx, h)) return *end;
+  if (StageResult end = apply(ctx, h, record)) return *end;
   ctx.faults.point("apply");
   if (StageResult end = build(ctx, record)) return *end;
   if (StageResult end = gates(ctx, record)) return *end;

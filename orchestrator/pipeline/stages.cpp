@@ -57,9 +57,42 @@ void save_patch(Context& ctx, const sources::Hypothesis& h, journal::ExperimentR
   record.patch_file = saved.lexically_relative(paths.root).generic_string();
 }
 
-StageResult apply(Context& ctx, const sources::Hypothesis& h) {
+namespace {
+
+// The commit a patch that does not apply to the best commit was written against, when that is
+// an older commit of the session: its base-commit trailer, else the newest kept commit (or the
+// start) whose blobs match its index lines, else the session's start commit.
+std::optional<git_oid> stale_base(Context& ctx, const std::string& patch) {
+  const std::string& start_hex = ctx.session.view().start_commit;
+  if (start_hex.empty()) return std::nullopt;
+  const git_oid start = git::from_hex(start_hex);
+  const git_oid best = ctx.workspace().best();
+  std::vector<git_oid> candidates = ctx.session.repo().first_parent_chain(best, start);
+  candidates.push_back(start);
+  git_oid base = git::patch_base(ctx.session.repo(), patch, candidates).value_or(start);
+  if (git_oid_equal(&base, &best) != 0) return std::nullopt;
+  return base;
+}
+
+}  // namespace
+
+StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record) {
   git::ApplyOutcome ap = ctx.workspace().apply(h.patch);
-  if (!ap.ok) return Outcome{Status::apply_failed, "patch does not apply: " + ap.error};
+  if (ap.ok) return std::nullopt;
+  std::optional<git_oid> base;
+  if (ap.error.rfind("not a patch", 0) != 0) base = stale_base(ctx, h.patch);
+  if (!base) return Outcome{Status::apply_failed, "patch does not apply: " + ap.error};
+  const std::string from = git::to_hex(*base);
+  git::ApplyOutcome merged = ctx.workspace().apply_merged(h.patch, *base);
+  if (!merged.ok) {
+    return Outcome{Status::apply_failed,
+                   fmt::format("patch does not apply: {}; three-way merge from {}, the commit it was written against: {}",
+                               ap.error, from.substr(0, 12), merged.error)};
+  }
+  record.merged_from = from;
+  ctx.session.progress().note(fmt::format("experiment {}: the patch no longer applied to the best commit; applied to "
+                                          "{} and merged three-way",
+                                          record.run.id, from.substr(0, 12)));
   return std::nullopt;
 }
 
@@ -75,45 +108,60 @@ StageResult build(Context& ctx, journal::ExperimentRecord& record) {
   return end;
 }
 
-StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
+namespace {
+
+// One gate in the candidate worktree: run, recorded in record.gates, checked for tampering
+// against the candidate's last snapshot. `when` qualifies the gate's name in the reasons.
+StageResult run_gate(Context& ctx, journal::ExperimentRecord& record, const config::Gate& g, const std::string& when) {
   const config::Config& cfg = ctx.cfg();
   session::Workspace& ws = ctx.workspace();
-  if (cfg.gates.empty()) return std::nullopt;
-  ws.snapshot(1, cfg.protected_paths);
-  double total = 0;
-  StageResult end;
-  for (const config::Gate& g : cfg.gates) {
-    ctx.stage(record.run.id, record.run.title, "gate " + g.name);
-    exec::Command c =
-        exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, 1, g.command, ws.cwd(1), g.timeout);
-    ws.ran_command(1);
-    exec::CommandResult r = ctx.executor.run(c);
-    total += r.process.seconds;
-    if (r.interrupted()) {
-      end = Outcome{Status::interrupted, ""};
-      break;
-    }
-    journal::GateRun entry{g.name, r.process.exit_code, r.process.seconds, r.process.describe(), std::nullopt};
-    if (!r.ok()) entry.tail = r.process.tail;
-    record.gates.push_back(entry);
-    if (auto path = ws.check(1, cfg.protected_paths)) {
-      ws.mark_tampered(1);
-      end = Outcome{Status::rejected,
-                    fmt::format("tampering: gate {} changed {} in the candidate worktree while it ran", g.name, *path)};
-      break;
-    }
-    if (r.timed_out()) {
-      end = Outcome{Status::timeout, fmt::format("gate {} {}", g.name, r.process.describe())};
-      break;
-    }
-    if (!r.ok()) {
-      end = Outcome{Status::checks_failed,
-                    fmt::format("gate {} failed: {} after {:.1f}s", g.name, r.process.describe(), r.process.seconds)};
-      break;
-    }
+  ctx.stage(record.run.id, record.run.title, "gate " + g.name + when);
+  exec::Command c =
+      exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, 1, g.command, ws.cwd(1), g.timeout);
+  ws.ran_command(1);
+  exec::CommandResult r = ctx.executor.run(c);
+  record.durations["gates"] += r.process.seconds;
+  if (r.interrupted()) return Outcome{Status::interrupted, ""};
+  journal::GateRun entry{g.name, r.process.exit_code, r.process.seconds, r.process.describe(), std::nullopt};
+  if (!r.ok()) entry.tail = r.process.tail;
+  record.gates.push_back(entry);
+  if (auto path = ws.check(1, cfg.protected_paths)) {
+    ws.mark_tampered(1);
+    return Outcome{Status::rejected, fmt::format("tampering: gate {}{} changed {} in the candidate worktree while it ran",
+                                                 g.name, when, *path)};
   }
-  record.durations["gates"] = total;
-  return end;
+  if (r.timed_out()) return Outcome{Status::timeout, fmt::format("gate {}{} {}", g.name, when, r.process.describe())};
+  if (!r.ok()) {
+    return Outcome{Status::checks_failed, fmt::format("gate {}{} failed: {} after {:.1f}s", g.name, when,
+                                                      r.process.describe(), r.process.seconds)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
+  const config::Config& cfg = ctx.cfg();
+  if (std::none_of(cfg.gates.begin(), cfg.gates.end(), [](const config::Gate& g) { return !g.after_benchmark; }))
+    return std::nullopt;
+  ctx.workspace().snapshot(1, cfg.protected_paths);
+  for (const config::Gate& g : cfg.gates) {
+    if (g.after_benchmark) continue;
+    if (StageResult end = run_gate(ctx, record, g, "")) return end;
+  }
+  return std::nullopt;
+}
+
+bool has_gates_after_benchmark(const config::Config& cfg) {
+  return std::any_of(cfg.gates.begin(), cfg.gates.end(), [](const config::Gate& g) { return g.after_benchmark; });
+}
+
+StageResult gates_after_benchmark(Context& ctx, journal::ExperimentRecord& record) {
+  for (const config::Gate& g : ctx.cfg().gates) {
+    if (!g.after_benchmark) continue;
+    if (StageResult end = run_gate(ctx, record, g, " (after the benchmark)")) return end;
+  }
+  return std::nullopt;
 }
 
 namespace {
@@ -212,6 +260,7 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
   const decide::Rule& rule = cfg.decision;
   const decide::Prior prior = calibrated_prior(ctx.session);
   Bench bench(ctx, record.run.id, record.run.title);
+  if (has_gates_after_benchmark(cfg)) bench.after_first_candidate_run([&] { return gates_after_benchmark(ctx, record); });
   std::map<std::string, decide::Paired> guard_samples, confirm_samples;
   auto metric_samples = [&](const Samples& s) {
     for (const auto& g : cfg.guards) guard_samples[g.name] = paired(s, g.name);

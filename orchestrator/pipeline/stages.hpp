@@ -22,15 +22,26 @@ void ensure_base_built(Context& ctx);
 // diff that was read stays retrievable: `autoresearch show N --diff`); sets record.patch_file.
 void save_patch(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
 
-// Applies the diff to the candidate's files and index.
-StageResult apply(Context& ctx, const sources::Hypothesis& h);
+// Applies the diff to the candidate's working tree (not its index). A diff that no longer applies
+// to the best commit is applied to the commit it was written against (its base-commit trailer,
+// the blobs of its index lines, or the session's start) and merged three-way onto the best
+// (record.merged_from says from where); apply_failed only on a real conflict, naming the files.
+StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
 
 StageResult build(Context& ctx, journal::ExperimentRecord& record);
 
-// Gates in order, cheapest first as configured; each is checked for tampering afterwards.
+// The gates that run before the benchmark, in order, cheapest first as configured; each is checked
+// for tampering afterwards.
 StageResult gates(Context& ctx, journal::ExperimentRecord& record);
 
-// Paired runs until the rule decides (DESIGN §7): the first block; after a pass, a pause and the
+// Whether any gate has `after: benchmark`.
+bool has_gates_after_benchmark(const config::Config& cfg);
+// The gates with `after: benchmark`, in order, in the candidate worktree as the benchmark run
+// before them left it (measure calls it through Bench, after the candidate's first run).
+StageResult gates_after_benchmark(Context& ctx, journal::ExperimentRecord& record);
+
+// Paired runs until the rule decides (DESIGN §7): the warm-up, then the gates with `after:
+// benchmark` (after the candidate's first run), then the first block; after a pass, a pause and the
 // confirmation block with a fresh order. Fills record.measurement (both blocks, their seeds) and
 // `verdict` (the confirmation block's when one ran).
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict);

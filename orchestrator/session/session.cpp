@@ -29,6 +29,16 @@ Session::Session(config::Config cfg, git::Repository repo, Paths paths, Progress
       m_progress(progress),
       m_state(m_paths) {}
 
+Session::~Session() {
+  if (!m_workspace) return;
+  try {
+    m_workspace->release();
+  } catch (const std::exception& e) {
+    m_progress.note(fmt::format("warning: could not release branch {} in the candidate worktree: {}", branch(),
+                                e.what()));
+  }
+}
+
 void Session::open(bool write_header_now) {
   m_lock.emplace(m_paths);
   if (!m_lock->taken_over().empty()) {
@@ -97,19 +107,33 @@ void Session::open(bool write_header_now) {
                     "submodules out in its worktrees yet: vendor them or run on a repository without them",
                     short_hex(*tip)));
   }
-  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip);
+  std::vector<HarnessFile> harness = read_harness(m_cfg, m_paths.repo_root);
+  for (std::size_t i = 0; i < harness.size(); ++i) {
+    if (git::tree_has_path(m_repo, *tip, harness[i].path)) {
+      throw ConfigError(fmt::format("{}:{}: harness[{}]: {} is tracked by git at {}; harness lists files outside "
+                                    "git (list a tracked file under protected instead)",
+                                    m_cfg.path.string(), m_cfg.harness[i].line, i, harness[i].path, short_hex(*tip)));
+    }
+  }
+  m_harness_json = harness_json(harness);
+  warn_checkout_paths();
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, branch_ref, *tip, std::move(harness));
   m_sandbox.prepare();  // its namespaces hold the worktree folders as they are now
   // After prepare(): the header names the engine the commands will run in.
   m_cfg_json = config::to_json(m_cfg);
+  const json harness_in_header = m_harness_json.empty() ? json() : m_harness_json;
   if (write_header_now && (!m_view.header || (*m_view.header)["config"] != m_cfg_json ||
-                           m_view.header->value("sandbox", json()) != sandbox_json())) {
+                           m_view.header->value("sandbox", json()) != sandbox_json() ||
+                           m_view.header->value("harness", json()) != harness_in_header)) {
     if (m_view.header && m_view.header->contains("imported")) {
       m_progress.note(fmt::format("the journal holds {} imported experiment(s); this run starts a new segment",
                                   m_view.imported.size()));
     } else if (m_view.header && (*m_view.header)["config"] != m_cfg_json) {
       m_progress.note("config changed since the last run: a new journal segment starts");
-    } else if (m_view.header) {
+    } else if (m_view.header && m_view.header->value("sandbox", json()) != sandbox_json()) {
       m_progress.note("the sandbox changed since the last run: a new journal segment starts");
+    } else if (m_view.header) {
+      m_progress.note("a harness file changed since the last run: a new journal segment starts");
     }
     write_header(start_commit);
   }
@@ -160,15 +184,19 @@ void Session::repair_branch(git_oid& tip, const std::string& start_commit) {
 }
 
 void Session::write_header(const std::string& start_commit) {
-  record_line({{"type", "header"},
-               {"schema", journal::k_schema},
-               {"session", m_cfg.session},
-               {"created_at", util::utc_now_iso()},
-               {"tool_version", AUTORESEARCH_VERSION},
-               {"start_commit", start_commit},
-               {"sandbox", sandbox_json()},
-               {"environment", capture_environment()},
-               {"config", m_cfg_json}});
+  json header{{"type", "header"},
+              {"schema", journal::k_schema},
+              {"session", m_cfg.session},
+              {"created_at", util::utc_now_iso()},
+              {"tool_version", AUTORESEARCH_VERSION},
+              {"start_commit", start_commit},
+              {"sandbox", sandbox_json()},
+              {"environment", capture_environment()},
+              {"config", m_cfg_json}};
+  // The fingerprints of the harness files the segment measured with (only when there are any,
+  // so a journal written before the key existed sees no change).
+  if (!m_harness_json.empty()) header["harness"] = m_harness_json;
+  record_line(header);
 }
 
 bool Session::recover_state_dir() {
@@ -182,8 +210,9 @@ bool Session::recover_state_dir() {
   m_lock.emplace(m_paths);
   m_state.rewrite();
   git_oid best = m_workspace->best();
+  std::vector<HarnessFile> harness = m_workspace->harness();
   m_workspace.reset();
-  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, "refs/heads/" + branch(), best);
+  m_workspace = std::make_unique<Workspace>(m_repo, m_paths, "refs/heads/" + branch(), best, std::move(harness));
   fs::create_directories(m_paths.state_dir / "proposal");
   m_sandbox.prepare();
   m_progress.note(fmt::format("warning: {} was deleted while an experiment ran; recreated it (worktrees at {}, "
@@ -214,27 +243,59 @@ json Session::sandbox_json() const {
   return j;
 }
 
+// A command that names the checkout by its absolute path runs the checkout's files on both sides:
+// base and candidate measure the same thing and every change looks like no effect (the A/A
+// calibration passes too). Worth a warning, not an error: the path may be there on purpose.
+void Session::warn_checkout_paths() {
+  std::string root = m_paths.repo_root.string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  std::vector<std::pair<std::string, std::string>> commands{{"benchmark.command", m_cfg.benchmark.command},
+                                                            {"build.command", m_cfg.build.command}};
+  for (std::size_t i = 0; i < m_cfg.gates.size(); ++i)
+    commands.emplace_back(fmt::format("gates[{}].command", i), m_cfg.gates[i].command);
+  for (const auto& [key, command] : commands) {
+    for (std::size_t at = command.find(root); at != std::string::npos; at = command.find(root, at + 1)) {
+      const std::size_t end = at + root.size();
+      const bool whole = end == command.size() || command[end] == '/' || command[end] == ' ' ||
+                         command[end] == '\'' || command[end] == '"' || command[end] == ';';
+      if (!whole || command.compare(end, 14, "/.autoresearch") == 0) continue;
+      m_progress.note(fmt::format("warning: {} names the checkout ({}): both worktrees would run the checkout's "
+                                  "files, so base and candidate measure the same thing; use a path relative to the "
+                                  "repository (list files outside git under harness)",
+                                  key, root));
+      break;
+    }
+  }
+}
+
+void Session::warn_once(const std::string& message) {
+  if (message != m_config_warning) m_progress.note(message);
+  m_config_warning = message;
+}
+
 void Session::reload_config() {
+  const bool config_changed = reload_config_file();
+  const bool harness_changed = refresh_harness();
+  if (config_changed || harness_changed) write_header(m_view.start_commit);
+}
+
+bool Session::reload_config_file() {
   config::Config fresh;
-  auto warn_once = [&](const std::string& msg) {
-    if (msg != m_config_warning) m_progress.note(msg);
-    m_config_warning = msg;
-  };
   try {
     fresh = config::load(m_cfg.path);
   } catch (const ConfigError& e) {
     warn_once(fmt::format("warning: the config was edited and no longer loads ({}); going on with the config in force",
                           e.what()));
-    return;
+    return false;
   }
   json j = config::to_json(fresh);
-  if (j == m_cfg_json) return;
+  if (j == m_cfg_json) return false;
   if (fresh.session != m_cfg.session) {
     warn_once(
         fmt::format("warning: the config now names session \"{}\"; a running session cannot switch: stop and "
                     "run again to start it",
                     fresh.session));
-    return;
+    return false;
   }
   m_config_warning.clear();
   m_cfg = std::move(fresh);
@@ -243,7 +304,28 @@ void Session::reload_config() {
   m_progress.note(
       fmt::format("config {} changed: the new settings apply from the next experiment (new journal segment)",
                   m_paths.config.filename().string()));
-  write_header(m_view.start_commit);
+  return true;
+}
+
+bool Session::refresh_harness() {
+  std::vector<HarnessFile> now;
+  try {
+    now = read_harness(m_cfg, m_paths.repo_root);
+  } catch (const ConfigError& e) {
+    warn_once(fmt::format("warning: {}; the worktrees keep their last copy", e.what()));
+    return false;
+  }
+  json j = harness_json(now);
+  if (j == m_harness_json) return false;
+  for (const HarnessFile& f : now) {
+    if (m_harness_json.value(f.path, "") == f.sha256) continue;
+    m_progress.note(fmt::format("harness file {} {} in the checkout: copied into both worktrees for the next "
+                                "experiment (new journal segment)",
+                                f.path, m_harness_json.contains(f.path) ? "changed" : "added"));
+  }
+  m_workspace->set_harness(std::move(now));
+  m_harness_json = std::move(j);
+  return true;
 }
 
 std::optional<journal::RunningExperiment> Session::unfinished() const {

@@ -30,6 +30,11 @@ namespace ar::session {
 class Session {
  public:
   Session(config::Config cfg, git::Repository repo, Paths paths, Progress& progress);
+  // Releases the session branch (Workspace::release): when a command ends, however it ends, no
+  // worktree holds it.
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // `write_header`: false for dry-run, calibrate and verify, which start no segment.
   void open(bool write_header);
@@ -52,8 +57,11 @@ class Session {
   // at the best commit, warns, and returns true. Otherwise returns false and does nothing.
   bool recover_state_dir();
 
-  // Re-reads the config file: a valid edit takes effect (and starts a journal segment); an invalid
-  // one, or one that renames the session, is reported once and ignored.
+  // Before each experiment. Re-reads the config file: a valid edit takes effect (and starts a
+  // journal segment); an invalid one, or one that renames the session, is reported once and
+  // ignored. Re-reads the harness files in the checkout: a changed one is copied into both
+  // worktrees at once, said, and starts a journal segment; a missing one is reported once and the
+  // worktrees keep their last copy.
   void reload_config();
 
   // The experiment a killed predecessor left unfinished (named in its state file, absent from the
@@ -70,10 +78,15 @@ class Session {
   void repair_branch(git_oid& tip, const std::string& start_commit);
   void write_header(const std::string& start_commit);
   void open_sandbox();
+  bool reload_config_file();  // whether the config in force changed
+  bool refresh_harness();     // whether the harness files changed
+  void warn_once(const std::string& message);
+  void warn_checkout_paths();  // commands that name the checkout by its absolute path
   nlohmann::json sandbox_json() const;
 
   config::Config m_cfg;
   nlohmann::json m_cfg_json;
+  nlohmann::json m_harness_json;  // {path: sha256} of the harness files in the worktrees
   std::string m_config_warning;  // the last config problem reported, so it is said once
   git::Repository m_repo;
   Paths m_paths;

@@ -15,6 +15,7 @@
 // reset and cleaned in full.
 
 #include "git/git.hpp"
+#include "session/harness.hpp"
 #include "session/paths.hpp"
 
 #include <map>
@@ -26,8 +27,10 @@ namespace ar::session {
 
 class Workspace {
  public:
-  // Opens (or recreates) both worktrees at `best` and cleans them.
-  Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best);
+  // Opens (or recreates) both worktrees at `best`, cleans them and writes the harness files into
+  // both.
+  Workspace(git::Repository& repo, const Paths& paths, const std::string& branch_ref, const git_oid& best,
+            std::vector<HarnessFile> harness = {});
 
   // Removes both worktrees (folders and git's records); returns whether there was any. No run may
   // be using them (the caller holds the run lock, or is the run and is done with them).
@@ -37,9 +40,15 @@ class Workspace {
   std::filesystem::path cwd(int i) const;  // where commands run in side i (the config's folder)
   const git_oid& best() const { return m_best; }
 
+  // Applies the patch to the candidate's working tree (not its index, as an agent's edits): a gate's
+  // `git diff` sees it. The paths it touched are tracked here until the candidate is settled.
   git::ApplyOutcome apply(const std::string& patch);
-  // Commits the candidate's index on the session branch; the new commit is the best. Returns the
-  // commit. revert() then settles both worktrees on it.
+  // After apply() failed: the patch applied to `base` and merged three-way onto the best commit
+  // (git::apply_merged), into the candidate's working tree.
+  git::ApplyOutcome apply_merged(const std::string& patch, const git_oid& base);
+  // Stages the applied patch's paths (added files included) and commits them on the session
+  // branch; the new commit is the best. Returns the commit. revert() then settles both worktrees
+  // on it.
   git_oid keep(const std::string& message);
   // Candidate back to the best commit (tracked files, index and untracked files); the base too
   // when it was tampered with or is not at the best commit (after a keep).
@@ -52,6 +61,16 @@ class Workspace {
   // back as plain changes first; `made_commits` says whether there were any); the candidate is
   // left clean at the best commit.
   std::string take_edit(bool& made_commits);
+
+  // Harness files (session/harness.hpp): written into both worktrees now and after every move;
+  // fingerprinted in every tamper check as "harness:<path>". A new set invalidates the base build.
+  void set_harness(std::vector<HarnessFile> files);
+  const std::vector<HarnessFile>& harness() const { return m_harness; }
+
+  // When a command is done with the worktrees: the candidate's HEAD is detached at the best
+  // commit, so no worktree holds the session branch and the user can check it out. The next
+  // Workspace attaches it again.
+  void release();
 
   // Build bookkeeping: the base needs a build after it moved.
   bool base_built() const { return m_base_built == git::to_hex(m_best) && m_base_at_best; }
@@ -71,6 +90,14 @@ class Workspace {
 
  private:
   void set_fingerprint(int i, std::map<std::string, std::string> fingerprint);
+  // `fingerprint` with the patched paths of side i as "patched:<path>" entries (their content as
+  // the patch left it, whether tracked or added) instead of "changed:<path>".
+  // ... and the harness files as "harness:<path>".
+  std::map<std::string, std::string> with_patched(int i, std::map<std::string, std::string> fingerprint);
+  // Writes each harness file into side i unless it is there as it should be; never through a
+  // symlink a command may have left in its place.
+  void install_harness(int i);
+  bool is_harness(const std::string& path) const;
   static std::optional<std::string> first_difference(const std::map<std::string, std::string>& before,
                                                      const std::map<std::string, std::string>& now);
   void settle(int i, const git_oid& from);
@@ -82,12 +109,15 @@ class Workspace {
   bool m_base_at_best = true;
   std::string m_base_built;
   std::map<std::string, std::string> m_fingerprint[2];
-  std::vector<std::string> m_protected_files[2];  // tracked protected paths at the snapshot
+  std::vector<std::string> m_quick_keys[2];  // fingerprint keys quick_check() re-reads (protected, harness)
   bool m_tampered[2] = {false, false};
-  // m_known[i]: every tracked file of side i matches its index and the untracked (not ignored)
+  // m_known[i]: every tracked file of side i but the patched ones matches its index, the patched
+  // ones are as the patch left them, and the untracked (not ignored)
   // files are exactly m_untracked[i]; then a move needs no walk (see settle()).
   bool m_known[2] = {true, true};
   std::vector<std::string> m_untracked[2];
+  std::vector<std::string> m_patched[2];  // paths an applied patch changed in the working tree
+  std::vector<HarnessFile> m_harness;
   bool m_base_trusted = false;               // m_fingerprint[0] is the base's trusted state
   std::vector<std::string> m_trusted_globs;  // the protected globs it was taken with (the config may change)
 };

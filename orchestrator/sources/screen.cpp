@@ -120,6 +120,9 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
       if (std::find(rules.own_files.begin(), rules.own_files.end(), *path) != rules.own_files.end()) {
         return fmt::format("touches protected path {} (autoresearch's own file)", *path);
       }
+      if (std::find(rules.harness.begin(), rules.harness.end(), *path) != rules.harness.end()) {
+        return fmt::format("touches protected path {} (a harness file, config `harness`)", *path);
+      }
       if (const std::string* p = util::first_match(rules.protected_paths, *path)) {
         return fmt::format("touches protected path {} (protected by \"{}\")", *path, *p);
       }
@@ -139,7 +142,8 @@ std::optional<std::string> screen_paths(const std::vector<git::PatchFile>& files
       if (r == ".git" || r.rfind(".git/", 0) == 0 || r == ".autoresearch" || r.rfind(".autoresearch/", 0) == 0) {
         return fmt::format("symlink {} points into {} ({})", f.new_path, r.substr(0, r.find('/')), target);
       }
-      bool own = std::find(rules.own_files.begin(), rules.own_files.end(), r) != rules.own_files.end();
+      bool own = std::find(rules.own_files.begin(), rules.own_files.end(), r) != rules.own_files.end() ||
+                 std::find(rules.harness.begin(), rules.harness.end(), r) != rules.harness.end();
       const std::string* p = util::first_match(rules.protected_paths, r);
       if (own || p != nullptr) {
         return fmt::format("symlink {} points into protected path {} ({})", f.new_path, r, target);

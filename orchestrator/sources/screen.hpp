@@ -19,6 +19,7 @@ struct ScreenRules {
   std::vector<std::string> protected_paths;  // config `protected`
   std::vector<std::string> scope;            // config `scope`; empty: anywhere not protected
   std::vector<std::string> own_files;        // the config and journal: always protected
+  std::vector<std::string> harness;          // config `harness`: files outside git, protected
   // The clean candidate worktree the patch would be applied to; when set, a path that goes
   // through a symlink there (or writes over one as a file) is refused.
   std::filesystem::path worktree;

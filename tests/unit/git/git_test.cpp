@@ -349,7 +349,7 @@ TEST_F(GitReset, IsCleanSeesEveryKindOfChangeButIgnoredFiles) {
 
 using GitPatch = GitTest;
 
-TEST_F(GitPatch, ApplyPatchModifiesAddsAndDeletesInFilesAndIndex) {
+TEST_F(GitPatch, ApplyPatchModifiesAddsAndDeletesInTheWorkingTreeOnly) {
   std::string head = init_repo();
   git("checkout -q -b side");
   write_text(m_repo / "a.txt", "line 0\n" + numbered_lines(30));
@@ -369,10 +369,15 @@ TEST_F(GitPatch, ApplyPatchModifiesAddsAndDeletesInFilesAndIndex) {
   EXPECT_EQ(read_text(p / "a.txt"), "line 0\n" + numbered_lines(30));
   EXPECT_FALSE(fs::exists(p / "b.txt"));
   EXPECT_EQ(read_text(p / "src" / "c.txt"), "brand new\n");
-  // The index carries the same change: staged exactly as the side commit, nothing left unstaged.
-  EXPECT_EQ(git("diff --cached --name-status", p), "M\ta.txt\nD\tb.txt\nA\tsrc/c.txt");
-  EXPECT_EQ(git("diff --name-status", p), "");
+  // As an agent's edits: nothing staged, so `git diff` (a drift check) sees the change; the new
+  // file is untracked. Staging the touched paths gives exactly the side commit.
+  EXPECT_EQ(git("diff --cached --name-status", p), "");
+  EXPECT_EQ(git("diff --name-status", p), "M\ta.txt\nD\tb.txt");
+  EXPECT_EQ(git("status --porcelain", p), " M a.txt\n D b.txt\n?? src/");
+  EXPECT_EQ(out.paths, (std::vector<std::string>{"a.txt", "b.txt", "src/c.txt"}));
+  wt.stage_paths(out.paths);
   EXPECT_EQ(git("diff --cached --stat side", p), "");
+  EXPECT_EQ(git("status --porcelain", p), "M  a.txt\nD  b.txt\nA  src/c.txt");
 }
 
 TEST_F(GitPatch, ApplyPatchNamesTheFileAndTheHunkThatFails) {
@@ -529,6 +534,7 @@ TEST_F(GitCommit, CommitIndexMovesTheSessionBranchAndLeavesTheMainCheckoutAlone)
       "+buzz\n";
   ApplyOutcome ap = apply_patch(wt, patch);
   ASSERT_TRUE(ap.ok) << ap.error;
+  wt.stage_paths(ap.paths);
   git_oid made = wt.commit_index("Use buzz\n\nMechanism: louder\n", true);
 
   EXPECT_EQ(git("rev-parse refs/heads/autoresearch/s"), to_hex(made));

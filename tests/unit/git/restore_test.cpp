@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace ar::git {
 namespace {
 
@@ -59,18 +61,22 @@ class GitRestore : public ::testing::Test {
   std::string m_main, m_side;
 };
 
-TEST_F(GitRestore, RestoringTheIndexChangesAndUntrackedFilesUndoesAnAppliedPatch) {
+TEST_F(GitRestore, RestoringThePatchedPathsAndUntrackedFilesUndoesAnAppliedPatch) {
   two_commits();
   std::string patch = git("diff main side") + "\n";
   Repository repo = Repository::discover(m_repo);
   Worktree wt =
       Worktree::ensure(repo, "cand", m_tmp.path() / "wt" / "cand", "refs/heads/autoresearch/s", from_hex(m_main));
-  ASSERT_TRUE(apply_patch(wt, patch).ok);
+  ApplyOutcome applied = apply_patch(wt, patch);
+  ASSERT_TRUE(applied.ok);
   write_text(wt.path() / "out" / "result.txt", "a benchmark's output\n");
   write_text(wt.path() / "build" / "prog", "ignored\n");
   Worktree::Scan scan = wt.scan({});
-  EXPECT_EQ(scan.untracked, std::vector<std::string>{"out/result.txt"});
-  std::vector<std::string> changed = wt.index_changes(from_hex(m_main));
+  // The patch is in the working tree only: its added files are untracked, the index is HEAD's.
+  EXPECT_EQ(scan.untracked, (std::vector<std::string>{"moved-name.txt", "new/deep/n.txt", "out/result.txt"}));
+  EXPECT_TRUE(wt.index_changes(from_hex(m_main)).empty());
+  std::vector<std::string> changed = applied.paths;
+  std::sort(changed.begin(), changed.end());
   EXPECT_EQ(changed, (std::vector<std::string>{"a.txt", "b.txt", "moved-name.txt", "new/deep/n.txt", "old/name.txt"}));
 
   wt.restore_paths(from_hex(m_main), changed, scan.untracked);
