@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   ar::cli::setup_verify(app, exit_code);
   ar::cli::setup_clean(app, exit_code);
   ar::cli::setup_exec_block(app, exit_code);
+  ar::cli::setup_import(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

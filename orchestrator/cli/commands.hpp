@@ -85,4 +85,15 @@ struct ExecBlockOptions {
 int run_exec_block(const ExecBlockOptions& options);
 void setup_exec_block(CLI::App& app, int& exit_code);
 
+// import: a pi-autoresearch session into a config, journal history and ideas (importer/).
+struct ImportOptions {
+  std::filesystem::path dir = ".";
+  bool force = false;        // overwrite an existing config
+  std::string session;       // empty: from the log's goal
+  std::filesystem::path log;  // a renamed pi log; empty: the layout's
+  bool dry_run = true;       // run the benchmark once to check the metric name
+};
+int run_import(const ImportOptions& options);
+void setup_import(CLI::App& app, int& exit_code);
+
 } // namespace ar::cli

@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include "config/config.hpp"
+#include "importer/pi_session.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -33,6 +34,14 @@ int run_init(const InitOptions& options) {
   }
   if (!existing.empty()) {
     throw Error(fmt::format("init: refusing to overwrite existing {}; nothing was written", existing));
+  }
+  try {
+    importer::PiFiles pi = importer::find_session(options.dir);
+    fmt::print("note: {} holds a pi-autoresearch session ({}); `autoresearch import` writes the config from it and "
+               "brings its history in (`autoresearch import --force` replaces the config written now)\n",
+               options.dir.string(), pi.dot_auto ? ".auto/" : "autoresearch.sh");
+  } catch (const Error&) {
+    // No pi session here: the usual start.
   }
   fs::create_directories(options.dir / "experiments");
   fs::create_directories(options.dir / "gates");

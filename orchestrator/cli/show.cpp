@@ -98,8 +98,16 @@ int run_show(const ShowOptions& options) {
     if (r.contains("source")) {
       fmt::print("source: {} {}\n", r["source"].value("kind", ""), r["source"].value("file", ""));
     }
-    fmt::print("base: {}{}\n", r.value("base_commit", "").substr(0, 12),
-               r.value("commit", "").empty() ? "" : ", kept as " + r.value("commit", "").substr(0, 12));
+    const json pi = r.contains("asi") && r["asi"].is_object() ? r["asi"].value("pi", json()) : json();
+    if (pi.is_object()) {
+      // History from `autoresearch import`: pi's run and commit, not a commit of this session.
+      fmt::print("imported: pi-autoresearch run {}, commit {}{}\n", pi.value("run", 0L), pi.value("commit", ""),
+                 pi.contains("metric") ? fmt::format(", logged {}={}", pi.value("metric_name", ""), pi["metric"].dump())
+                                       : "");
+    } else {
+      fmt::print("base: {}{}\n", r.value("base_commit", "").substr(0, 12),
+                 r.value("commit", "").empty() ? "" : ", kept as " + r.value("commit", "").substr(0, 12));
+    }
     fmt::print("{}", verdict_lines(r));
   }
   if (everything || options.diff) {

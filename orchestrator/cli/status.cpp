@@ -67,13 +67,21 @@ json status_json(const StatusOptions& options) {
     out["metric"]["best"] = h.best;
     out["metric"]["change"] = h.best / h.baseline - 1.0;
   }
-  out["experiments"] = view.experiments.size();
+  out["experiments"] = view.own();
   out["counts"] = view.counts;
+  if (!view.imported.empty()) {
+    const journal::Summary& first = view.experiments[view.imported.front()];
+    out["imported"] = {{"from", "pi-autoresearch"},
+                       {"file", first.source_file},
+                       {"experiments", view.imported.size()},
+                       {"counts", view.imported_counts}};
+  }
   json recent = json::array();
   size_t from = view.experiments.size() > 5 ? view.experiments.size() - 5 : 0;
   for (size_t i = from; i < view.experiments.size(); ++i) {
     const journal::Summary& r = view.experiments[i];
     json item = {{"id", r.id}, {"title", r.title}, {"status", r.status}, {"reason", r.reason}};
+    if (r.imported()) item["imported"] = true;
     if (r.has_metric) item["effect"] = util::effect_with_ci(r.effect, r.ci_low, r.ci_high);
     recent.push_back(item);
   }
@@ -135,9 +143,24 @@ void print_status(const json& s) {
   for (const auto& [status, n] : s["counts"].items())
     counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n.get<int>(), status);
   fmt::print("  experiments: {}{}\n", s["experiments"].get<size_t>(), counts.empty() ? "" : " (" + counts + ")");
+  if (s.contains("imported")) {
+    const json& im = s["imported"];
+    std::string ic;
+    for (const auto& [status, n] : im["counts"].items())
+      ic += fmt::format("{}{} {}", ic.empty() ? "" : ", ", n.get<int>(), status);
+    fmt::print("  imported: {} pi-autoresearch run(s) from {} ({}), shown as history\n",
+               im["experiments"].get<size_t>(), im["file"].get<std::string>(), ic);
+  }
   for (const json& r : s["recent"]) {
+    bool imported = r.value("imported", false);
+    std::string tail = r.contains("effect") ? "  " + r["effect"].get<std::string>() : "";
+    if (imported) {
+      std::string reason = r["reason"].get<std::string>();
+      if (reason.rfind("imported: ", 0) == 0) reason = reason.substr(10);
+      tail = "  (imported; " + reason + ")";
+    }
     fmt::print("    #{:<3} {:<13} {}{}\n", r["id"].get<int>(), r["status"].get<std::string>(),
-               r["title"].get<std::string>(), r.contains("effect") ? "  " + r["effect"].get<std::string>() : "");
+               r["title"].get<std::string>(), tail);
   }
   int open = 0;
   for (const json& i : s["ideas"]) open += i["done"].get<bool>() ? 0 : 1;

@@ -143,6 +143,13 @@ void Repository::ensure_excluded(const std::string& pattern) {
   util::append_durably(exclude, line);
 }
 
+bool Repository::is_tracked(const std::string& rel_path) const {
+  git_index* raw = nullptr;
+  check_git(git_repository_index(&raw, m_repo.get()), "read the index");
+  IndexPtr index(raw);
+  return git_index_get_bypath(index.get(), rel_path.c_str(), 0) != nullptr;
+}
+
 // ---- Worktree ------------------------------------------------------------------------------
 
 namespace {

@@ -82,6 +82,10 @@ public:
   // touching the user's .gitignore.
   void ensure_excluded(const std::string& pattern);
 
+  // Whether `rel_path` (relative to the working tree) is in the index: false for an untracked or
+  // ignored file. Throws GitError when the index cannot be read.
+  bool is_tracked(const std::string& rel_path) const;
+
 private:
   explicit Repository(RepoPtr repo) : m_repo(std::move(repo)) {}
   RepoPtr m_repo;

@@ -174,7 +174,7 @@ class Builder {
         m_view.add(std::move(*summary));
         break;
       case Kind::header:
-        if (!m_header.set) m_view.start_commit = start_commit;
+        if (m_view.start_commit.empty()) m_view.start_commit = start_commit;
         m_header = {offset, length, true};
         break;
       case Kind::stop:

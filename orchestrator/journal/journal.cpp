@@ -79,6 +79,17 @@ void validate(const json& record, const fs::path& path, int line_no) {
   if (record.contains("pairs") && !record["pairs"].is_number_integer()) fail("field \"pairs\" must be an integer");
 }
 
+// A line of a pi-autoresearch log (a renamed `autoresearch.jsonl` or `.auto/log.jsonl`): no schema, and
+// either pi's own record types or a run line. Such lines are not ours to validate; they are skipped
+// with one warning per scan, so a pi log in the journal's place never stops status, report or run.
+bool is_pi_line(const json& record) {
+  if (record.contains("schema")) return false;
+  auto type = record.find("type");
+  if (type != record.end()) return type->is_string() && (*type == "config" || *type == "hook");
+  auto run = record.find("run");
+  return run != record.end() && run->is_number() && record.contains("status");
+}
+
 }  // namespace
 
 ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vector<std::string>& warnings, bool repair,
@@ -95,6 +106,7 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
   std::uint64_t pos = from;
   ScanEnd covered{from, first_line - 1};
   int line_no = first_line - 1;
+  int pi_lines = 0, pi_first = 0, own_lines = 0;
   std::string line;
   while (std::getline(in, line)) {
     bool terminated = !in.eof();
@@ -130,10 +142,29 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
         covered = {next, line_no};
         continue;
       }
+      if (pi_lines > 0 && own_lines == 0) {
+        // Inside a pi log in the journal's place: pi skips its unparsable lines, and so do we.
+        ++pi_lines;
+        pos = next;
+        covered = {next, line_no};
+        continue;
+      }
       throw Error(
           fmt::format("{}:{}: malformed journal line (not a JSON object); fix or remove it", path.string(), line_no));
     }
+    if (is_pi_line(record)) {
+      if (pi_lines++ == 0) pi_first = line_no;
+      pos = next;
+      if (terminated) covered = {next, line_no};
+      continue;
+    }
+    if (!record.contains("schema")) {
+      throw Error(fmt::format("{}:{}: not an autoresearch journal record (no \"schema\" field); {} is the loop's "
+                              "journal: move this file away",
+                              path.string(), line_no, path.filename().string()));
+    }
     validate(record, path, line_no);
+    ++own_lines;
     if (!terminated && repair) {
       // A whole record whose newline did not make it to disk: finish the line so the next
       // append starts a line of its own.
@@ -144,6 +175,12 @@ ScanEnd scan(const fs::path& path, std::uint64_t from, int first_line, std::vect
     on_line(Line{record, pos, line.size(), line_no, terminated});
     pos = next;
     if (terminated) covered = {next, line_no};
+  }
+  if (pi_lines > 0) {
+    warnings.push_back(fmt::format(
+        "{}:{}: {} line(s) of a pi-autoresearch log (from line {} on) are not autoresearch records and were "
+        "skipped; to bring that history in, move the file to autoresearch.jsonl and run `autoresearch import`",
+        path.string(), pi_first, pi_lines, pi_first));
   }
   return covered;
 }

@@ -99,6 +99,9 @@ struct Summary {
   int pairs = 0;
   std::uint64_t offset = 0, length = 0;  // the record's line in results.jsonl (bytes)
   bool has_sweep = false;                // record["asi"] has "sweep" (its name may be "")
+
+  // Brought in by `autoresearch import` (source kind "import"): history measured by another tool.
+  bool imported() const { return source_kind == "import"; }
 };
 Summary summarize(const nlohmann::json& record, std::uint64_t offset, std::uint64_t length);
 
@@ -134,21 +137,28 @@ struct SessionView {
   std::filesystem::path journal;                 // where read_record finds the records
   std::optional<nlohmann::json> header;          // the latest header of the session
   std::string start_commit;                      // from the first header
-  std::vector<Summary> experiments;              // this session's, in order
+  std::vector<Summary> experiments;              // this session's, in order (imported ones included)
+  std::vector<size_t> imported;                  // indices of imported records (Summary::imported)
+  std::map<std::string, int> imported_counts;    // imported records by status
   std::set<std::string> tried_hashes;            // hypothesis keys (`key`, else `patch_sha256`) with a
                                                  // final (not interrupted) record
   std::map<std::string, int> interrupted_count;  // by hypothesis key
-  std::vector<size_t> kept;                      // indices into `experiments` of keep records
-  std::vector<size_t> dead_ends;                 // indices of discard and checks_failed records
+  std::vector<size_t> kept;                      // indices into `experiments` of keep records (not imported)
+  std::vector<size_t> dead_ends;                 // indices of discard and checks_failed records (imported too)
   long first_measured = -1;                      // index of the first record with a metric, or -1
   double keep_product = 1.0;                     // product of (1 + effect) over the keep records
-  std::map<std::string, int> counts;             // by status
+  std::map<std::string, int> counts;             // by status, the session's own experiments only
   int next_id = 1;
   std::optional<nlohmann::json> last_stop;  // the session's latest stop record
   std::optional<nlohmann::json> last_calibration;
   std::optional<nlohmann::json> last_verify;
 
-  // Appends one experiment of this session and updates every derived field; O(1) amortized.
+  // The session's own experiments (all but the imported ones).
+  size_t own() const { return experiments.size() - imported.size(); }
+
+  // Appends one experiment of this session and updates every derived field; O(1) amortized. An
+  // imported record joins `experiments`, `imported` and (a discard or checks_failed) `dead_ends`
+  // only: it is no keep, no baseline, no tried hypothesis and not in `counts`.
   void add(const Summary& s);
   void add(Summary&& s);
   // Room for `n` experiments in all (a load that knows how many are coming).

@@ -95,6 +95,16 @@ void SessionView::add(Summary&& s) {
   experiments.push_back(std::move(s));
   const Summary& e = experiments.back();
   m_ids.insert(e.id);
+  next_id = std::max(next_id, e.id + 1);
+  if (e.imported()) {
+    // History from another tool (autoresearch import): shown, and its failures are dead ends, but
+    // it was measured elsewhere, so it is no keep on the session branch, no baseline and no count
+    // of this session's own experiments.
+    imported.push_back(index);
+    ++imported_counts[e.status];
+    if (e.status == "discard" || e.status == "checks_failed") dead_ends.push_back(index);
+    return;
+  }
   ++counts[e.status];
   // A hypothesis is known by its key: the patch hash for queued and proposed patches,
   // "sweep:<name>=<value>" for a sweep point.
@@ -113,7 +123,6 @@ void SessionView::add(Summary&& s) {
   }
   if (e.status == "discard" || e.status == "checks_failed") dead_ends.push_back(index);
   if (e.has_metric && first_measured < 0) first_measured = static_cast<long>(index);
-  next_id = std::max(next_id, e.id + 1);
   if (!lookups) return;
   if (final && !e.key.empty() && find_by_key(e.key) == nullptr) m_by_key.emplace(hash_of(e.key), index);
   if (final && !e.diff_sha256.empty() && find_by_diff(e.diff_sha256) == nullptr) {
@@ -130,7 +139,8 @@ void SessionView::add_record(const json& record, Appended where) {
   if (type == "experiment") {
     add(summarize(record, where.offset, where.length));
   } else if (type == "header") {
-    if (!header) start_commit = record.value("start_commit", "");
+    // The first header that names one (an import's header names none).
+    if (start_commit.empty()) start_commit = record.value("start_commit", "");
     header = record;
   } else if (type == "stop") {
     last_stop = record;

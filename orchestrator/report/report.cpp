@@ -123,6 +123,7 @@ json report_json(const journal::SessionView& view, const config::Config& cfg) {
       e["p"] = r.p;
     }
     if (!r.commit.empty()) e["commit"] = r.commit;
+    if (r.imported()) e["imported"] = true;
     if (r.has_sweep) e["sweep"] = {{"name", r.sweep}, {"value", r.sweep_value}};
     if (r.status == "inconclusive") inconclusive.push_back(r.id);
     experiments.push_back(std::move(e));
@@ -133,6 +134,7 @@ json report_json(const journal::SessionView& view, const config::Config& cfg) {
   for (std::size_t i : view.dead_ends) dead.push_back(view.experiments[i].id);
   json out = {{"session", view.session}, {"metric", metric},   {"experiments", experiments}, {"kept", kept},
               {"dead_ends", dead},       {"inconclusive", inconclusive}, {"counts", view.counts}};
+  if (!view.imported.empty()) out["imported_counts"] = view.imported_counts;
   if (view.header) {
     out["start_commit"] = view.start_commit;
     for (const char* key : {"environment", "sandbox"}) {
@@ -304,7 +306,15 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
     auto it = view.counts.find(s);
     if (it != view.counts.end()) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", it->second, s);
   }
-  out += fmt::format("Experiments: {}{}.\n\n", view.experiments.size(), counts.empty() ? "" : " (" + counts + ")");
+  out += fmt::format("Experiments: {}{}.\n\n", view.own(), counts.empty() ? "" : " (" + counts + ")");
+  if (!view.imported.empty()) {
+    std::string ic;
+    for (const auto& [status, n] : view.imported_counts) ic += fmt::format("{}{} {}", ic.empty() ? "" : ", ", n, status);
+    out += fmt::format(
+        "Imported history: {} pi-autoresearch run(s) ({}), listed under \"Imported history\" below; their "
+        "discards and check failures are in the dead ends.\n\n",
+        view.imported.size(), ic);
+  }
 
   out += "## Kept commits\n\n";
   if (view.kept.empty()) {
@@ -346,12 +356,25 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
   out += "## Not measured\n\n";
   any = false;
   for (const Summary& r : view.experiments) {
-    if (r.status == "keep" || r.status == "inconclusive" || is_dead_end(r)) continue;
+    if (r.imported() || r.status == "keep" || r.status == "inconclusive" || is_dead_end(r)) continue;
     if (!any) out += "| exp | title | outcome | reason |\n|---:|---|---|---|\n";
     any = true;
     out += fmt::format("| {} | {} | {} | {} |\n", r.id, cell(r.title), r.status, cell(r.reason));
   }
   out += any ? "\n" : "_None._\n\n";
+
+  if (!view.imported.empty()) {
+    out += fmt::format("## Imported history\n\nRuns of the pi-autoresearch session, as its log recorded them (`{}`); pi's "
+                       "agent chose each status, and the values are what it logged, not measured here.\n\n",
+                       view.experiments[view.imported.front()].source_file);
+    out += "| exp | title | pi's status | what pi logged |\n|---:|---|---|---|\n";
+    for (size_t i : view.imported) {
+      const Summary& r = view.experiments[i];
+      std::string logged = r.reason.rfind("imported: ", 0) == 0 ? r.reason.substr(10) : r.reason;
+      out += fmt::format("| {} | {} | {} | {} |\n", r.id, cell(r.title), r.status, cell(logged));
+    }
+    out += "\n";
+  }
 
   // One pass groups the sweep points by sweep, in order of first appearance.
   struct SweepRows {

@@ -81,11 +81,12 @@ void Session::open(bool write_header_now) {
   std::optional<git_oid> tip = m_repo.resolve(branch_ref);
   std::string start_commit = m_view.start_commit;
   if (!tip) {
-    if (!m_view.experiments.empty()) {
+    // Imported history (autoresearch import) was made elsewhere and names no commit of the branch.
+    if (m_view.own() > 0) {
       throw Error(
           fmt::format("{}: the journal has {} experiments of session \"{}\" but the branch {} is gone; "
                       "restore the branch or choose a new session name in {}",
-                      m_paths.journal.string(), m_view.experiments.size(), m_cfg.session, branch(),
+                      m_paths.journal.string(), m_view.own(), m_cfg.session, branch(),
                       m_paths.config.filename().string()));
     }
     git_oid head = m_repo.head_commit();
@@ -96,7 +97,7 @@ void Session::open(bool write_header_now) {
   } else {
     if (start_commit.empty()) start_commit = git::to_hex(*tip);
     m_progress.note(fmt::format("session {}: resuming on {} at {} ({} experiments so far)", m_cfg.session, branch(),
-                                short_hex(*tip), m_view.experiments.size()));
+                                short_hex(*tip), m_view.own()));
   }
   repair_branch(*tip, start_commit);
 
@@ -124,7 +125,10 @@ void Session::open(bool write_header_now) {
   if (write_header_now && (!m_view.header || (*m_view.header)["config"] != m_cfg_json ||
                            m_view.header->value("sandbox", json()) != sandbox_json() ||
                            m_view.header->value("harness", json()) != harness_in_header)) {
-    if (m_view.header && (*m_view.header)["config"] != m_cfg_json) {
+    if (m_view.header && m_view.header->contains("imported")) {
+      m_progress.note(fmt::format("the journal holds {} imported experiment(s); this run starts a new segment",
+                                  m_view.imported.size()));
+    } else if (m_view.header && (*m_view.header)["config"] != m_cfg_json) {
       m_progress.note("config changed since the last run: a new journal segment starts");
     } else if (m_view.header && m_view.header->value("sandbox", json()) != sandbox_json()) {
       m_progress.note("the sandbox changed since the last run: a new journal segment starts");

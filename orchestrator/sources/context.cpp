@@ -48,6 +48,7 @@ json proposer_context(const config::Config& cfg, const journal::SessionView& vie
     const journal::Summary& r = view.experiments[i];
     json item = {{"id", r.id},         {"title", r.title},         {"status", r.status},
                  {"reason", r.reason}, {"mechanism", r.mechanism}, {"files", r.files}};
+    if (r.imported()) item["imported"] = true;
     if (r.has_metric) {
       item["effect"] = r.effect;
       item["ci_low"] = r.ci_low;
@@ -56,6 +57,22 @@ json proposer_context(const config::Config& cfg, const journal::SessionView& vie
     recent.push_back(item);
   }
   ctx["recent_experiments"] = recent;
+  // Imported history (autoresearch import): its size is fixed at import, so listing its latest
+  // k_context_imported runs does not grow with the journal.
+  if (!view.imported.empty()) {
+    json runs = json::array();
+    size_t k = view.imported.size();
+    for (size_t j = k > k_context_imported ? k - k_context_imported : 0; j < k; ++j) {
+      const journal::Summary& r = view.experiments[view.imported[j]];
+      runs.push_back({{"id", r.id}, {"title", r.title}, {"status", r.status}, {"reason", r.reason},
+                      {"mechanism", r.mechanism}});
+    }
+    ctx["imported"] = {{"from", "pi-autoresearch"},
+                       {"file", view.experiments[view.imported.front()].source_file},
+                       {"experiments", k},
+                       {"counts", view.imported_counts},
+                       {"runs", runs}};
+  }
   json open_ideas = json::array();
   for (const auto& idea : ideas) {
     if (idea.done) continue;
@@ -72,6 +89,7 @@ json proposer_context(const config::Config& cfg, const journal::SessionView& vie
     const journal::Summary& r = *rp;
     json item = {
         {"id", r.id}, {"title", r.title}, {"status", r.status}, {"reason", r.reason}, {"mechanism", r.mechanism}};
+    if (r.imported()) item["imported"] = true;
     if (r.has_metric) item["effect"] = r.effect;
     dead.push_back(item);
   }
@@ -116,6 +134,19 @@ std::string context_markdown(const json& c) {
             ? ", " + util::effect_with_ci(r.value("effect", 0.0), r.value("ci_low", 0.0), r.value("ci_high", 0.0))
             : "",
         r.value("mechanism", "").empty() ? "" : "; mechanism: " + r.value("mechanism", ""));
+    if (r.value("imported", false)) out.insert(out.size() - 1, " (imported)");
+  }
+  if (c.contains("imported")) {
+    const json& im = c["imported"];
+    out += fmt::format(
+        "\n## Imported history ({} runs of a pi-autoresearch session, {}; statuses chosen by pi's agent, values "
+        "as it logged them)\n\n",
+        im.value("experiments", 0), im.value("file", ""));
+    for (const json& r : im["runs"]) {
+      out += fmt::format("- #{} {} — {}; {}{}\n", r.value("id", 0), r.value("title", ""), r.value("status", ""),
+                         r.value("reason", ""),
+                         r.value("mechanism", "").empty() ? "" : "; why: " + r.value("mechanism", ""));
+    }
   }
   out += "\n## Open ideas\n\n";
   if (c["ideas"].empty()) out += "_None._\n";

@@ -15,6 +15,8 @@ namespace ar::sources {
 
 // The most dead ends the context lists (the latest ones); the catalogue file has them all.
 inline constexpr std::size_t k_context_dead_ends = 50;
+// The most imported runs (autoresearch import) the context lists (the latest ones).
+inline constexpr std::size_t k_context_imported = 50;
 
 // goal, metric and direction, baseline and best (with the CI of the last keep), the last
 // `cfg.sources.proposer.recent` experiments, open ideas with ids, the latest k_context_dead_ends

@@ -631,5 +631,40 @@ TEST_F(JournalView, ScalesToTwentyThousandRecords) {
   expect_same(built, again);
 }
 
+// A pi-autoresearch log renamed to results.jsonl (or lines of one in it) is skipped with one
+// warning naming the lines, never "missing field schema"; our own records around it still count.
+TEST(Journal, PiLogLinesAreSkippedWithOneWarning) {
+  TempDir dir;
+  fs::path p = dir / "results.jsonl";
+  std::string pi =
+      "{\"type\":\"config\",\"name\":\"g\",\"metricName\":\"t_ms\",\"metricUnit\":\"ms\",\"bestDirection\":\"lower\"}\n"
+      "{\"run\":1,\"commit\":\"abc1234\",\"metric\":12,\"status\":\"keep\",\"description\":\"base\"}\n"
+      "{\"type\":\"hook\",\"event\":\"after\"}\n"
+      "not JSON: pi skips such lines\n";
+  write_text(p, pi + line_of(header("s", "abc")) + line_of(experiment(1, "s", "discard", "h1")));
+  for (bool repair : {false, true}) {
+    std::vector<std::string> warnings;
+    SessionView v = load_view(p, "s", warnings, repair);
+    EXPECT_EQ(v.experiments.size(), 1u);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_TRUE(contains(warnings[0], "results.jsonl:1: 4 line(s) of a pi-autoresearch log"));
+    EXPECT_TRUE(contains(warnings[0], "autoresearch import"));
+  }
+  EXPECT_EQ(read_text(p).substr(0, pi.size()), pi);  // skipped, never rewritten
+}
+
+TEST(Journal, AForeignLineWithoutSchemaNamesTheFile) {
+  TempDir dir;
+  fs::path p = dir / "results.jsonl";
+  write_text(p, "{\"hello\":1}\n");
+  std::vector<std::string> warnings;
+  try {
+    load_view(p, "s", warnings);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "results.jsonl:1: not an autoresearch journal record"));
+  }
+}
+
 }  // namespace
 }  // namespace ar::journal

@@ -242,5 +242,37 @@ TEST(LoopContext, HigherIsBetterIsSaid) {
   EXPECT_NE(context_markdown(c).find("higher is better)"), std::string::npos);
 }
 
+// History brought in by `autoresearch import`: listed as imported, its discard a dead end, and no
+// baseline or best taken from it.
+TEST(ProposerContext, ImportedHistoryIsListedAsImported) {
+  journal::SessionView v;
+  v.session = "ctx";
+  auto imported = [](int id, const std::string& title, const std::string& status) {
+    return json{{"type", "experiment"},
+                {"id", id},
+                {"title", title},
+                {"status", status},
+                {"reason", "imported: pi-autoresearch run " + std::to_string(id) + "; pi logged wall_ms=9 ms"},
+                {"source", {{"kind", "import"}, {"file", ".auto/log.jsonl"}}}};
+  };
+  v.add(journal::summarize(imported(1, "Baseline", "keep"), 0, 0));
+  v.add(journal::summarize(imported(2, "Unroll the loop", "discard"), 0, 0));
+  json ctx = proposer_context(make_config(), v, {}, "", "");
+  EXPECT_FALSE(ctx.contains("baseline"));
+  ASSERT_TRUE(ctx.contains("imported"));
+  EXPECT_EQ(ctx["imported"]["experiments"], 2);
+  EXPECT_EQ(ctx["imported"]["file"], ".auto/log.jsonl");
+  EXPECT_EQ(ctx["imported"]["counts"]["discard"], 1);
+  ASSERT_EQ(ctx["dead_ends"].size(), 1u);
+  EXPECT_EQ(ctx["dead_ends"][0]["imported"], true);
+  std::string md = context_markdown(ctx);
+  EXPECT_NE(md.find("## Imported history (2 runs of a pi-autoresearch session, .auto/log.jsonl"), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("- #2 Unroll the loop — discard; imported: pi-autoresearch run 2; pi logged wall_ms=9 ms"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("- #2 Unroll the loop — discard (imported)"), std::string::npos) << md;  // in recent
+}
+
 }  // namespace
 }  // namespace ar::sources
