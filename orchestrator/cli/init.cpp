@@ -20,14 +20,21 @@ constexpr const char* k_ideas_template =
     "\n"
     "<!-- One idea per list item (\"- ...\"). autoresearch lists them in `autoresearch status`. -->\n";
 
-} // namespace
+}  // namespace
 
 int run_init(const InitOptions& options) {
   fs::path config = options.dir / k_default_config;
   fs::path ideas = options.dir / "ideas.md";
   std::string existing;
   for (const fs::path& p : {config, ideas}) {
-    if (fs::exists(p)) existing += (existing.empty() ? "" : ", ") + p.string();
+    // A symlink whose target is missing counts too: writing the file would replace the link.
+    std::error_code ec;
+    if (fs::exists(p, ec)) {
+      existing += (existing.empty() ? "" : ", ") + p.string();
+    } else if (fs::is_symlink(fs::symlink_status(p, ec))) {
+      existing += fmt::format("{}{} (a symlink to {}, which does not exist)", existing.empty() ? "" : ", ", p.string(),
+                              fs::read_symlink(p, ec).string());
+    }
   }
   for (const fs::path& d : {options.dir / "experiments", options.dir / "gates"}) {
     if (fs::exists(d) && !fs::is_directory(d)) existing += (existing.empty() ? "" : ", ") + d.string();
@@ -37,9 +44,10 @@ int run_init(const InitOptions& options) {
   }
   try {
     importer::PiFiles pi = importer::find_session(options.dir);
-    fmt::print("note: {} holds a pi-autoresearch session ({}); `autoresearch import` writes the config from it and "
-               "brings its history in (`autoresearch import --force` replaces the config written now)\n",
-               options.dir.string(), pi.dot_auto ? ".auto/" : "autoresearch.sh");
+    fmt::print(
+        "note: {} holds a pi-autoresearch session ({}); `autoresearch import` writes the config from it and "
+        "brings its history in (`autoresearch import --force` replaces the config written now)\n",
+        options.dir.string(), pi.dot_auto ? ".auto/" : "autoresearch.sh");
   } catch (const Error&) {
     // No pi session here: the usual start.
   }
@@ -47,10 +55,11 @@ int run_init(const InitOptions& options) {
   fs::create_directories(options.dir / "gates");
   util::write_file_atomic(config, config::starter_config());
   util::write_file_atomic(ideas, k_ideas_template);
-  fmt::print("wrote {}, {}, {}/, {}/\nnext: edit {} (benchmark command, metric, gates, protected paths), queue "
-             "patches in experiments/, then `autoresearch run`\n",
-             config.string(), ideas.string(), (options.dir / "experiments").string(),
-             (options.dir / "gates").string(), config.string());
+  fmt::print(
+      "wrote {}, {}, {}/, {}/\nnext: edit {} (benchmark command, metric, gates, protected paths), queue "
+      "patches in experiments/, then `autoresearch run`\n",
+      config.string(), ideas.string(), (options.dir / "experiments").string(), (options.dir / "gates").string(),
+      config.string());
   return k_exit_ok;
 }
 
@@ -62,4 +71,4 @@ void setup_init(CLI::App& app, int& exit_code) {
   sub->callback([opt, &exit_code]() { exit_code = run_init(*opt); });
 }
 
-} // namespace ar::cli
+}  // namespace ar::cli

@@ -33,5 +33,22 @@ TEST(IdeasFileE2E, ASymlinkedIdeasFileIsWrittenThroughAndStaleTempFilesGo) {
   }
 }
 
+// init writes ideas.md only where nothing is: a symlink whose target is missing is refused too,
+// naming the target, and stays a link; nothing else is written.
+TEST(IdeasFileE2E, InitRefusesADanglingIdeasSymlinkInsteadOfReplacingIt) {
+  TempDir tmp("autoresearch-ideas-init");
+  git(tmp.path(), "init -q");
+  fs::create_symlink("notes/gone.md", tmp / "ideas.md");
+  CliResult init = run_cli(tmp.path(), "init");
+  EXPECT_EQ(init.exit_code, 1) << init.output;
+  EXPECT_NE(init.output.find("refusing to overwrite existing ./ideas.md (a symlink to notes/gone.md, which does not "
+                             "exist); nothing was written"),
+            std::string::npos)
+      << init.output;
+  EXPECT_TRUE(fs::is_symlink(tmp / "ideas.md")) << "ideas.md was replaced by a regular file";
+  EXPECT_FALSE(fs::exists(tmp / "autoresearch.config.yaml"));
+  EXPECT_FALSE(fs::exists(tmp / "experiments"));
+}
+
 }  // namespace
 }  // namespace ar::test

@@ -262,6 +262,45 @@ TEST_F(LoopTest, TheSamePatchUnderAnotherNameIsADuplicate) {
   EXPECT_EQ(again.stop_reason, "no more hypotheses (every source is done)");
 }
 
+// The one duplicate lookup holds for sweeps too, both ways: a sweep point whose edit is a tried
+// queued patch's diff, and a queued patch (under a new title) that repeats a tried sweep point.
+TEST_F(LoopTest, ASweepPointAndAQueuedPatchWithTheSameDiffAreDuplicatesEitherWay) {
+  write_config(
+      "sources:\n  sweeps:\n    - {name: speed, file: speed.txt, pattern: '^(\\S+)', values: ['1.2', '1.3']}\n");
+  git("commit -qam sweeps");
+  queue("01-slower.patch", patch("Slower", "speed.txt", "1.0", "1.2"));
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0]["status"], "discard") << r[0].dump(2);
+  EXPECT_EQ(r[1]["source"]["kind"], "sweep") << r[1].dump(2);
+  EXPECT_EQ(r[1]["status"], "rejected") << r[1].dump(2);
+  EXPECT_EQ(r[1]["reason"], "duplicate of experiment 1 (experiments/01-slower.patch)") << r[1].dump(2);
+  EXPECT_EQ(r[2]["source"]["kind"], "sweep") << r[2].dump(2);
+  EXPECT_EQ(r[2]["status"], "discard") << r[2].dump(2);
+  EXPECT_EQ(calls_of(2, Kind::benchmark).size(), 0u);
+
+  queue("02-copy.patch", patch("A new idea that is the sweep's 1.3", "speed.txt", "1.0", "1.3"));
+  run();
+  r = records();
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[3]["source"]["kind"], "queue") << r[3].dump(2);
+  EXPECT_EQ(r[3]["status"], "rejected") << r[3].dump(2);
+  EXPECT_EQ(r[3]["reason"].get<std::string>().rfind("duplicate of experiment 3 (", 0), 0u) << r[3].dump(2);
+  EXPECT_EQ(calls_of(4, Kind::benchmark).size(), 0u);
+}
+
+// pi takes any finite value; here a compared metric of 0 or below is a crash naming it (README,
+// "METRIC lines": effects are ratios of the two sides).
+TEST_F(LoopTest, AComparedMetricOfZeroIsACrashNamingTheValue) {
+  queue("01-zero.patch", patch("Infinitely fast", "speed.txt", "1.0", "0"));
+  run();
+  std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["status"], "crash") << r[0].dump(2);
+  EXPECT_EQ(r[0]["reason"], "METRIC t=0 on the candidate: compared metrics must be positive") << r[0].dump(2);
+}
+
 TEST_F(LoopTest, ConsecutiveFailuresStopTheRun) {
   write_config("limits: {max_consecutive_failures: 2}\n");
   git("commit -qam limits");
