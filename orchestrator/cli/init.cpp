@@ -20,7 +20,7 @@ constexpr const char* k_ideas_template =
     "\n"
     "<!-- One idea per list item (\"- ...\"). autoresearch lists them in `autoresearch status`. -->\n";
 
-}  // namespace
+} // namespace
 
 int run_init(const InitOptions& options) {
   fs::path config = options.dir / k_default_config;
@@ -44,10 +44,9 @@ int run_init(const InitOptions& options) {
   }
   try {
     importer::PiFiles pi = importer::find_session(options.dir);
-    fmt::print(
-        "note: {} holds a pi-autoresearch session ({}); `autoresearch import` writes the config from it and "
-        "brings its history in (`autoresearch import --force` replaces the config written now)\n",
-        options.dir.string(), pi.dot_auto ? ".auto/" : "autoresearch.sh");
+    fmt::print("note: {} holds a pi-autoresearch session ({}); `autoresearch import` writes the config from it and "
+               "brings its history in (`autoresearch import --force` replaces the config written now)\n",
+               options.dir.string(), pi.dot_auto ? ".auto/" : "autoresearch.sh");
   } catch (const Error&) {
     // No pi session here: the usual start.
   }
@@ -55,11 +54,10 @@ int run_init(const InitOptions& options) {
   fs::create_directories(options.dir / "gates");
   util::write_file_atomic(config, config::starter_config());
   util::write_file_atomic(ideas, k_ideas_template);
-  fmt::print(
-      "wrote {}, {}, {}/, {}/\nnext: edit {} (benchmark command, metric, gates, protected paths), queue "
-      "patches in experiments/, then `autoresearch run`\n",
-      config.string(), ideas.string(), (options.dir / "experiments").string(), (options.dir / "gates").string(),
-      config.string());
+  fmt::print("wrote {}, {}, {}/, {}/\nnext: edit {} (benchmark command, metric, gates, protected paths), queue "
+             "patches in experiments/, then `autoresearch run`\n",
+             config.string(), ideas.string(), (options.dir / "experiments").string(),
+             (options.dir / "gates").string(), config.string());
   return k_exit_ok;
 }
 
@@ -71,4 +69,4 @@ void setup_init(CLI::App& app, int& exit_code) {
   sub->callback([opt, &exit_code]() { exit_code = run_init(*opt); });
 }
 
-}  // namespace ar::cli
+} // namespace ar::cli
