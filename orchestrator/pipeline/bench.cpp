@@ -18,6 +18,23 @@ const char* side_name(int side) {
 const char* who(int side) {
   return side == 0 ? "base (best commit)" : "candidate";
 }
+// Which rejected METRIC lines are one problem: the name part as printed, and the value with each
+// run of digits and dots as '#'. The same bad line of a script usually prints another number every
+// run ("METRIC wall=10.8ms", then "METRIC wall=10.4ms"); warning about each would be per run again.
+std::string rejected_line_key(const std::string& text) {
+  std::size_t eq = text.find('=');
+  if (eq == std::string::npos) return text;
+  std::string key = text.substr(0, eq + 1);
+  for (std::size_t i = eq + 1; i < text.size(); ++i) {
+    bool numeric = (text[i] >= '0' && text[i] <= '9') || text[i] == '.';
+    if (!numeric) {
+      key.push_back(text[i]);
+    } else if (key.back() != '#') {
+      key.push_back('#');
+    }
+  }
+  return key;
+}
 }  // namespace
 
 namespace {
@@ -82,7 +99,7 @@ std::variant<std::map<std::string, double>, Outcome> Bench::judge(int side, cons
   // First, so that every ending (crash, timeout, tampering, interrupt) keeps them in the record.
   for (const auto& rej : r.rejected) {
     // Once per experiment per distinct line: the same bad line printed by every run is one problem.
-    if (!m_seen_rejected.insert(rej.text).second) continue;
+    if (!m_seen_rejected.insert(rejected_line_key(rej.text)).second) continue;
     std::string w =
         fmt::format("{} output line {}: rejected METRIC line \"{}\": {}", label, rej.line, rej.text, rej.why);
     if (m_warnings.size() < 20) m_warnings.push_back(w);

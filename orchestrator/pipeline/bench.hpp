@@ -85,7 +85,7 @@ class Bench {
   int m_id;
   std::string m_title;
   std::vector<std::string> m_warnings;     // the first of each distinct rejected METRIC line, at most 20
-  std::set<std::string> m_seen_rejected;   // rejected METRIC lines already warned about
+  std::set<std::string> m_seen_rejected;   // rejected METRIC lines already warned about (their keys)
   std::optional<std::string> m_tail;
   double m_seconds = 0;
   journal::RunInfo m_last;  // how the last run_once went

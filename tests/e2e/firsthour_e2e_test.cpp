@@ -100,6 +100,30 @@ TEST_F(FirstHourE2E, MetricAfterACarriageReturnCountsAndEachBadLineIsWarnedOnceP
   EXPECT_EQ(count_of(run.output, "warning: experiment 2: "), r[1]["warnings"].size()) << run.output;
 }
 
+// Two bad lines whose numbers change every run, as a measured value with a unit does.
+const char* const k_varying =
+    "#!/bin/sh\n"
+    "echo \"METRIC score=$(awk '{print 100*$1}' speed.txt)\"\n"
+    "awk -v s=$$ 'BEGIN{srand(s); printf \"METRIC p50=%.3fms\\nMETRIC p99=%.3fms\\n\", 10+rand(), 20+rand()}'\n";
+
+TEST_F(FirstHourE2E, ABadLineWhoseNumberChangesEveryRunIsWarnedOncePerExperiment) {
+  FixtureRepo repo = make_repo(k_varying);
+  repo.queue_change("01-faster.patch", "Title: Twice as fast", "speed.txt", "0.5\n");
+  commit_queue(repo);
+  CliResult run = run_cli(repo.root, "run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::vector<json> r = repo.records();
+  ASSERT_EQ(r.size(), 1u) << run.output;
+  ASSERT_GE(r[0]["pairs"].get<int>(), 2) << r[0].dump();
+  // One warning for each of the two lines of the script, not one per run; the numbers differ.
+  ASSERT_EQ(r[0]["warnings"].size(), 2u) << r[0].dump();
+  EXPECT_NE(r[0]["warnings"][0].get<std::string>().find("rejected METRIC line \"METRIC p50="), std::string::npos)
+      << r[0].dump();
+  EXPECT_NE(r[0]["warnings"][1].get<std::string>().find("rejected METRIC line \"METRIC p99="), std::string::npos)
+      << r[0].dump();
+  EXPECT_EQ(count_of(run.output, "warning: experiment 1: "), 2u) << run.output;
+}
+
 // Every run prints score twice: a bogus 1000 first, then the real value.
 const char* const k_twice =
     "#!/bin/sh\n"
