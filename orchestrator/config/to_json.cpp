@@ -134,6 +134,8 @@ nlohmann::json to_json(const Config& config) {
   // same config, and no new segment starts on upgrade.
   if (config.metric.repeat == Repeat::last) out["metric"]["repeat"] = "last";
   if (!config.shell.empty()) out["shell"] = config.shell;
+  if (!config.reference.commit.empty()) out["reference"] = {{"commit", config.reference.commit}};
+  if (!config.reference.command.empty()) out["reference"] = {{"command", config.reference.command}};
   return out;
 }
 

@@ -63,10 +63,10 @@ StageResult apply(Context& ctx, const sources::Hypothesis& h) {
   return std::nullopt;
 }
 
-StageResult build(Context& ctx, journal::ExperimentRecord& record) {
+StageResult build(Context& ctx, journal::ExperimentRecord& record, int side) {
   if (ctx.cfg().build.command.empty()) return std::nullopt;
   ctx.stage(record.run.id, record.run.title, "build");
-  exec::CommandResult r = build_side(ctx, 1, record.run.id, "build candidate");
+  exec::CommandResult r = build_side(ctx, side, record.run.id, side == 1 ? "build candidate" : "build base");
   record.durations["build"] = r.process.seconds;
   StageResult end = command_outcome(r, "build", Status::checks_failed);
   if (end && !r.interrupted()) {
@@ -75,18 +75,18 @@ StageResult build(Context& ctx, journal::ExperimentRecord& record) {
   return end;
 }
 
-StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
+StageResult gates(Context& ctx, journal::ExperimentRecord& record, int side) {
   const config::Config& cfg = ctx.cfg();
   session::Workspace& ws = ctx.workspace();
   if (cfg.gates.empty()) return std::nullopt;
-  ws.snapshot(1, cfg.protected_paths);
+  ws.snapshot(side, cfg.protected_paths);
   double total = 0;
   StageResult end;
   for (const config::Gate& g : cfg.gates) {
     ctx.stage(record.run.id, record.run.title, "gate " + g.name);
     exec::Command c =
-        exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, 1, g.command, ws.cwd(1), g.timeout);
-    ws.ran_command(1);
+        exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, side, g.command, ws.cwd(side), g.timeout);
+    ws.ran_command(side);
     exec::CommandResult r = ctx.executor.run(c);
     total += r.process.seconds;
     if (r.interrupted()) {
@@ -96,10 +96,10 @@ StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
     journal::GateRun entry{g.name, r.process.exit_code, r.process.seconds, r.process.describe(), std::nullopt};
     if (!r.ok()) entry.tail = r.process.tail;
     record.gates.push_back(entry);
-    if (auto path = ws.check(1, cfg.protected_paths)) {
-      ws.mark_tampered(1);
-      end = Outcome{Status::rejected,
-                    fmt::format("tampering: gate {} changed {} in the candidate worktree while it ran", g.name, *path)};
+    if (auto path = ws.check(side, cfg.protected_paths)) {
+      ws.mark_tampered(side);
+      end = Outcome{Status::rejected, fmt::format("tampering: gate {} changed {} in the {} worktree while it ran",
+                                                  g.name, *path, side == 1 ? "candidate" : "base")};
       break;
     }
     if (r.timed_out()) {
@@ -139,8 +139,8 @@ Samples joined(const Samples& first, const Samples& second) {
   return all;
 }
 
-journal::Measurement measurement_of(const config::Config& cfg, const Samples& samples, const decide::Verdict& verdict,
-                                    int pairs, double seconds) {
+journal::Measurement measurement_of(const config::Config& cfg, const decide::Rule& rule, const Samples& samples,
+                                    const decide::Verdict& verdict, int pairs, double seconds) {
   const std::string& primary = cfg.metric.name;
   journal::Measurement m;
   m.pairs = pairs;
@@ -171,7 +171,6 @@ journal::Measurement measurement_of(const config::Config& cfg, const Samples& sa
     m.guards[g.name] = {decide::to_string(g.direction), g.tolerance, effect_of(it->second)};
   }
   for (const auto& [name, e] : verdict.confirms) m.confirms[name] = effect_of(e);
-  const decide::Rule& rule = cfg.decision;
   m.decision = {decide::to_string(rule.method),
                 decide::to_string(verdict.outcome),
                 verdict.reason,
@@ -208,8 +207,11 @@ decide::Prior calibrated_prior(const session::Session& session) {
 }
 
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict) {
+  return measure(ctx, record, verdict, ctx.cfg().decision);
+}
+
+StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict, const decide::Rule& rule) {
   const config::Config& cfg = ctx.cfg();
-  const decide::Rule& rule = cfg.decision;
   const decide::Prior prior = calibrated_prior(ctx.session);
   Bench bench(ctx, record.run.id, record.run.title);
   std::map<std::string, decide::Paired> guard_samples, confirm_samples;
@@ -259,7 +261,7 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
   record.warnings = bench.warnings();
   record.benchmark_tail = bench.tail();
   if (end) return end;
-  record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
+  record.measurement = measurement_of(cfg, rule, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
   record.measurement->blocks = std::move(blocks);
   record.measurement->runs = bench.runs();
   record.measurement->cpus = util::cpu_list_text(ctx.pinning.benchmark);

@@ -25,15 +25,19 @@ void save_patch(Context& ctx, const sources::Hypothesis& h, journal::ExperimentR
 // Applies the diff to the candidate's files and index.
 StageResult apply(Context& ctx, const sources::Hypothesis& h);
 
-StageResult build(Context& ctx, journal::ExperimentRecord& record);
+// Both on the candidate (side 1) in an experiment; ablate builds and gates the base side (0),
+// which it moved to the best with a keep reverted.
+StageResult build(Context& ctx, journal::ExperimentRecord& record, int side = 1);
 
 // Gates in order, cheapest first as configured; each is checked for tampering afterwards.
-StageResult gates(Context& ctx, journal::ExperimentRecord& record);
+StageResult gates(Context& ctx, journal::ExperimentRecord& record, int side = 1);
 
 // Paired runs until the rule decides (DESIGN §7): the first block; after a pass, a pause and the
 // confirmation block with a fresh order. Fills record.measurement (both blocks, their seeds) and
 // `verdict` (the confirmation block's when one ran).
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict);
+// The same under `rule` instead of the config's (ablate's --max-pairs).
+StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict, const decide::Rule& rule);
 
 // The calibrated noise of the primary metric from the session's last calibration; unknown
 // (sd_pair 0) when there is none.
