@@ -7,6 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <chrono>
+#include <thread>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace ar::test {
 namespace {
@@ -27,6 +34,7 @@ struct AblateFixture {
     write_text(repo.root / "bench.sh",
                "#!/bin/sh\n"
                "n=$(cat \"$COUNTER\" 2>/dev/null || echo 0); n=$((n+1)); echo $n > \"$COUNTER\"\n"
+               "[ -f \"$COUNTER.slow\" ] && sleep 0.2\n"
                "a=$(cat a.txt); [ \"$(cat mode.txt)\" = fast ] && a=10\n"
                "awk -v a=\"$a\" -v b=\"$(cat b.txt)\" -v c=\"$(cat c.txt)\" -v n=\"$n\" "
                "'BEGIN{printf \"METRIC score=%.6f\\n\", (a+b+c)*(1+0.002*(n%3-1))}'\n");
@@ -146,6 +154,50 @@ TEST(AblateE2E, VerdictsFlagsOnlyAndMaxPairs) {
   EXPECT_NE(fin.output.find("warning: #1 Smaller a no longer helps at the best commit"), std::string::npos)
       << fin.output;
   EXPECT_EQ(fin.output.find("#2 Smaller b no longer helps"), std::string::npos) << fin.output;
+}
+
+// Ctrl-C in the middle: exit 130, the keeps already measured stay recorded, the worktrees are back
+// at the best commit and clean, the session branch did not move.
+TEST(AblateE2E, InterruptKeepsWhatFinishedAndLeavesNothingDirty) {
+  AblateFixture f;
+  const fs::path& root = f.repo.root;
+  ASSERT_EQ(run_cli(root, "run").exit_code, 0);
+  const std::string best = git(root, "rev-parse autoresearch/e2e");
+  write_text(f.repo.counter.string() + ".slow", "");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (chdir(root.c_str()) != 0) _exit(97);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    dup2(devnull, STDERR_FILENO);
+    execl(AUTORESEARCH_BINARY, AUTORESEARCH_BINARY, "ablate", static_cast<char*>(nullptr));
+    _exit(98);
+  }
+  // Wait for the first keep's line, then stop it while the second keep is being measured.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (f.ablations().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(f.ablations().size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ::kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  std::vector<nlohmann::json> lines = f.ablations();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["experiment"], 1);
+  EXPECT_EQ(git(root, "rev-parse autoresearch/e2e"), best);
+  for (const char* side : {"base", "cand"}) {
+    EXPECT_EQ(git(root / ".autoresearch/wt" / side, "rev-parse HEAD"), best) << side;
+    EXPECT_EQ(git(root / ".autoresearch/wt" / side, "status --porcelain"), "") << side;
+  }
+  // The lock is free again: a report reads the recorded line.
+  std::remove((f.repo.counter.string() + ".slow").c_str());
+  ASSERT_EQ(run_cli(root, "report").exit_code, 0);
+  EXPECT_NE(read_text(root / "reports/report.md").find("no longer helps"), std::string::npos);
 }
 
 }  // namespace
