@@ -228,10 +228,13 @@ std::string render_html(const journal::SessionView& view, const config::Config& 
   if (!cfg.goal.empty()) s += "<p>" + esc(cfg.goal) + "</p>\n";
   std::size_t kept = view.kept.size();
   if (h.measured) {
+    // The same numbers as the headline table below (verify's when it measured the current best).
+    const HeadlineTable t = headline_table(view, cfg);
+    const HeadlineRow& p = t.rows.front();
     s += fmt::format(
-        "<p><b>{}</b> ({} is better): baseline {:.6g}{u}, best {:.6g}{u}, <b>{}</b> after {} experiments, {} kept.</p>\n",
-        esc(cfg.metric.name), decide::to_string(cfg.metric.direction), h.baseline, h.best,
-        util::pct(h.best / h.baseline - 1.0), view.experiments.size(), kept, fmt::arg("u", esc(cfg.metric.unit)));
+        "<p><b>{}</b> ({} is better): baseline {:.6g}{u}, final {:.6g}{u}, <b>{}</b> after {} experiments, {} kept.</p>\n",
+        esc(cfg.metric.name), decide::to_string(cfg.metric.direction), p.baseline, p.final, util::pct(p.change),
+        view.experiments.size(), kept, fmt::arg("u", esc(cfg.metric.unit)));
   } else {
     s += fmt::format("<p>{} experiments; none measured yet.</p>\n", view.experiments.size());
   }

@@ -454,11 +454,13 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
           "Not verified yet: `autoresearch verify` re-measures the best commit against the start commit with more "
           "pairs and puts the cumulative gain with its confidence interval here.\n\n";
     }
-    out += fmt::format(
-        "Baseline: median of the base runs of experiment {} (the start commit). Best: median of the "
-        "candidate runs of experiment {}. The per-keep effects below are paired measurements; "
-        "chained together they give {}.\n\n",
-        h.baseline_experiment, h.best_experiment == 0 ? h.baseline_experiment : h.best_experiment, pct(h.chained));
+    if (!t.verified) {
+      out += fmt::format(
+          "Baseline: median of the base runs of experiment {} (the start commit). Final: median of the "
+          "candidate runs of experiment {}. The per-keep effects below are paired measurements; "
+          "chained together they give {}.\n\n",
+          h.baseline_experiment, h.best_experiment == 0 ? h.baseline_experiment : h.best_experiment, pct(h.chained));
+    }
   } else {
     out += "Nothing has been measured yet.\n\n";
   }
