@@ -59,7 +59,8 @@ StageResult Bench::tampered(int side, const std::string& label, const std::optio
 
 exec::Command Bench::command_for(int side, const std::string& label) const {
   const config::Config& cfg = m_ctx.cfg();
-  exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, cfg.benchmark.command,
+  const std::string& command = m_command[side].empty() ? cfg.benchmark.command : m_command[side];
+  exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, command,
                                        m_ctx.workspace().cwd(side), cfg.benchmark.timeout);
   c.scan_metrics = true;
   c.cpus = m_ctx.pinning.benchmark;
