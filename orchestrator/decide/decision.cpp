@@ -323,7 +323,7 @@ double looks_level(const Rule& rule) {
   return 1 - 0.05 / looks;
 }
 
-// The confirmation block's size from the first block alone: 90% power for a one-sided test at
+// The confirmation block's size from the first block alone: 95% power for a one-sided test at
 // confirmation_alpha against k_plan_shrink of the first block's improvement (at least
 // min_effect), with the first block's per-pair sigma; whole blocks, at most confirmation_pairs.
 int plan(const Stats& stats, const Rule& rule) {
