@@ -110,9 +110,11 @@ Stats compute(const Paired& samples, Direction direction, const Prior& prior, do
   s.level = level;
   e.ci_low = std::exp(b.mean - q * b.se) - 1;
   e.ci_high = std::exp(b.mean + q * b.se) - 1;
-  // A regression needs a plain 95% interval wholly on the worse side, whatever the level reported.
-  const double q95 = boost::math::quantile(boost::math::complement(dist, 0.025));
-  s.ci_worse = direction == Direction::lower ? b.mean - q95 * b.se > 0 : b.mean + q95 * b.se < 0;
+  // A regression needs the reported interval wholly on the worse side. A first block's is spread
+  // over its looks: a plain 95% interval checked at every look named 7-10% of no-ops
+  // regressions (the simulation at CV 10%, and no-ops on a loaded machine, bench/realnoise),
+  // with a reported interval that still held no change.
+  s.ci_worse = direction == Direction::lower ? b.mean - q * b.se > 0 : b.mean + q * b.se < 0;
   return s;
 }
 
