@@ -28,7 +28,7 @@ analyzer=""
 sessions=5
 noops=12
 truth_pairs=40
-units=500
+units=1500
 burner_session=-1
 burner_after=60
 cpus=""
@@ -38,7 +38,7 @@ usage() {
   sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   echo "Options: --sessions N (default 5), --noops N (no-op patches per session, default 12),"
   echo "  --truth-pairs N (ground-truth pairs per effect patch, default 40), --units N (the workload's"
-  echo "  base repetitions, default 500: about 0.2 s a run on a busy 2-core machine),"
+  echo "  base repetitions, default 1500: about 0.12 s a run on an idle core of this machine, 0.6 s on a busy one),"
   echo "  --burner-session K (default: the last session; 0: no burner), --burner-after S (default 60),"
   echo "  --cpus LIST (benchmark.cpus of the sessions, default the loop's own default, auto),"
   echo "  --binary PATH (default build/autoresearch), --analyzer PATH (default"
