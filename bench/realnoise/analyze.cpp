@@ -31,7 +31,8 @@ struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::vector<std::vector<std::string>> read_tsv(const std::string& path, std::size_t columns) {
+// Rows of `columns` tab-separated cells, or of `or_columns` when it is not 0.
+std::vector<std::vector<std::string>> read_tsv(const std::string& path, std::size_t columns, std::size_t or_columns = 0) {
   std::ifstream in(path);
   if (!in) throw Failure(fmt::format("{}: cannot read", path));
   std::vector<std::vector<std::string>> rows;
@@ -42,8 +43,9 @@ std::vector<std::vector<std::string>> read_tsv(const std::string& path, std::siz
     std::stringstream ss(line);
     std::string cell;
     while (std::getline(ss, cell, '\t')) cells.push_back(cell);
-    if (cells.size() != columns) {
-      throw Failure(fmt::format("{}:{}: expected {} tab-separated columns, found {}", path, no, columns, cells.size()));
+    if (cells.size() != columns && (or_columns == 0 || cells.size() != or_columns)) {
+      throw Failure(fmt::format("{}:{}: expected {}{} tab-separated columns, found {}", path, no, columns,
+                                or_columns ? fmt::format(" or {}", or_columns) : "", cells.size()));
     }
     rows.push_back(cells);
   }
@@ -124,13 +126,19 @@ int run(int argc, char** argv) {
   }
 
   // Ground truth: the mean log ratio of the interleaved pairs of each effect patch.
-  std::map<std::string, std::vector<double>> truth_d;
+  // Columns 6 and 7, when there, are the CPU times of the same runs.
+  std::map<std::string, std::vector<double>> truth_d, truth_cpu;
   int truth_line = 0;
-  for (const auto& row : read_tsv(truth_path, 5)) {
+  for (const auto& row : read_tsv(truth_path, 5, 7)) {
     const std::string where = fmt::format("{}:{}", truth_path, ++truth_line);
     const double a = number(row[3], where), b = number(row[4], where);
     if (a <= 0 || b <= 0) throw Failure(fmt::format("{}: run times must be positive", where));
     truth_d[row[1]].push_back(std::log(b / a));
+    if (row.size() == 7) {
+      const double ac = number(row[5], where), bc = number(row[6], where);
+      if (ac <= 0 || bc <= 0) throw Failure(fmt::format("{}: CPU times must be positive", where));
+      truth_cpu[row[1]].push_back(std::log(bc / ac));
+    }
   }
   std::map<std::string, Truth> truth;
   truth["noop"] = Truth{0, 0, 0, std::nan(""), 0};
@@ -223,16 +231,22 @@ int run(int argc, char** argv) {
   fmt::print("## Ground truth\n\n");
   fmt::print("The true effect is the nominal one, by construction (the work scales with the slot's factor; a no-op "
              "leaves the binary identical); the interleaved pairs measure it as a check.\n\n");
-  fmt::print("| class | patches | nominal effect | measured | 95% CI | pairs | run-to-run noise |\n"
-             "|---|---:|---:|---:|---|---:|---:|\n");
+  fmt::print("| class | patches | nominal effect | measured (wall) | 95% CI | measured (CPU time) | 95% CI | pairs | "
+             "run-to-run noise (wall) |\n|---|---:|---:|---:|---|---:|---|---:|---:|\n");
   for (const auto& cls : k_classes) {
     const Truth& t = truth[cls];
     if (cls == "noop") {
-      fmt::print("| {} | {} | 0 (binary identical) | – | – | – | – |\n", cls, patches_per_class[cls]);
-    } else {
-      fmt::print("| {} | {} | {} | {} | [{}, {}] | {} | {} |\n", cls, patches_per_class[cls], signed_pct(t.nominal, 1),
-                 signed_pct(t.effect), signed_pct(t.low), signed_pct(t.high), t.pairs, pct(t.noise, 2));
+      fmt::print("| {} | {} | 0 (binary identical) | – | – | – | – | – | – |\n", cls, patches_per_class[cls]);
+      continue;
     }
+    std::string cpu = "– | –";
+    if (truth_cpu[cls].size() >= 2) {
+      const Interval c = ar::realnoise::mean_interval(truth_cpu[cls]);
+      cpu = fmt::format("{} | [{}, {}]", signed_pct(std::expm1(c.mean)), signed_pct(std::expm1(c.low)),
+                        signed_pct(std::expm1(c.high)));
+    }
+    fmt::print("| {} | {} | {} | {} | [{}, {}] | {} | {} | {} |\n", cls, patches_per_class[cls], signed_pct(t.nominal, 1),
+               signed_pct(t.effect), signed_pct(t.low), signed_pct(t.high), cpu, t.pairs, pct(t.noise, 2));
   }
 
   fmt::print("\n## Verdicts\n\n");

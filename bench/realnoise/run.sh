@@ -208,7 +208,8 @@ pin=()
 if command -v taskset > /dev/null; then
   if [ -n "$cpus" ]; then pin=(taskset -c "$cpus"); else pin=(taskset -c "0-$(( $(nproc) - 1 ))"); fi
 fi
-sample() { "${pin[@]}" "$1" "$units" | sed -n 's/^METRIC seconds=//p'; }
+# One run: "<wall seconds>\t<cpu seconds>".
+sample() { "${pin[@]}" "$1" "$units" | awk -F= '/^METRIC seconds=/ { w = $2 } /^METRIC cpu_seconds=/ { c = $2 } END { printf "%s\t%s", w, c }'; }
 : > "$tmp/truth.tsv"
 echo "run.sh: ground truth, $truth_pairs pairs per effect patch" >&2
 for ((k = 1; k <= truth_pairs; k++)); do
@@ -218,7 +219,9 @@ for ((k = 1; k <= truth_pairs; k++)); do
     bin="$tmp/bin/${file%.patch}"
     if (( k % 2 )); then a="$(sample "$tmp/bin/base")"; b="$(sample "$bin")"
     else b="$(sample "$bin")"; a="$(sample "$tmp/bin/base")"; fi
-    printf '%s\t%s\t%d\t%s\t%s\n' "$file" "$class" "$k" "$a" "$b" >> "$tmp/truth.tsv"
+    # file, class, pair, base wall, candidate wall, base cpu, candidate cpu
+    printf '%s\t%s\t%d\t%s\t%s\t%s\t%s\n' "$file" "$class" "$k" "${a%%$'\t'*}" "${b%%$'\t'*}" "${a#*$'\t'}" \
+      "${b#*$'\t'}" >> "$tmp/truth.tsv"
   done < "$tmp/labels.tsv"
 done
 
