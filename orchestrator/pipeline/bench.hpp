@@ -87,14 +87,15 @@ class Bench {
   Context& m_ctx;
   int m_id;
   std::string m_title;
-  std::vector<std::string> m_warnings;     // the first of each distinct rejected METRIC line, at most 20
-  std::set<std::string> m_seen_rejected;   // rejected METRIC lines already warned about
+  std::vector<std::string> m_warnings;    // the first of each distinct rejected METRIC line, at most 20
+  std::set<std::string> m_seen_rejected;  // rejected METRIC lines already warned about
   std::optional<std::string> m_tail;
   double m_seconds = 0;
   journal::RunInfo m_last;  // how the last run_once went
   std::vector<journal::RunInfo> m_runs;
   std::vector<journal::JobInfo> m_jobs;
-  std::string m_command[2];  // empty: benchmark.command
+  std::string m_command[2];         // empty: benchmark.command
+  const char* who(int side) const;  // the side as reasons name it
 };
 
 }  // namespace ar::pipeline
