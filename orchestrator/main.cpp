@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   ar::cli::setup_report(app, exit_code);
   ar::cli::setup_show(app, exit_code);
   ar::cli::setup_finalize(app, exit_code);
+  ar::cli::setup_ablate(app, exit_code);
   ar::cli::setup_calibrate(app, exit_code);
   ar::cli::setup_verify(app, exit_code);
   ar::cli::setup_clean(app, exit_code);

@@ -44,6 +44,8 @@ Summary run_session(const Options& options, session::Progress& progress, const E
       return verify_command(ctx, options.pairs);
     case Mode::finalize:
       return finalize_command(ctx, options.dry_run);
+    case Mode::ablate:
+      return ablate_command(ctx, options);
     case Mode::run:
       break;
   }

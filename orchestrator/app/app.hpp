@@ -12,6 +12,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace ar::app {
 
@@ -21,6 +24,7 @@ enum class Mode {
   calibrate,  // the A/A run: noise of every metric, smallest detectable effect
   verify,     // re-measure the best commit against the start commit
   finalize,   // the kept commits as independent review branches (`dry_run`: the plan only)
+  ablate,     // each kept commit reverted from the final best, measured against it
 };
 
 struct Options {
@@ -28,13 +32,16 @@ struct Options {
   Mode mode = Mode::run;
   bool once = false;       // stop after one experiment
   int pairs = 0;           // verify: pairs (0: config)
-  bool dry_run = false;    // finalize: print the plan, create nothing
+  bool dry_run = false;    // finalize, ablate: print the plan, create or measure nothing
+  int max_pairs = 0;       // ablate: pairs per block (0: the config's decision.max_pairs)
+  std::vector<int> only;   // ablate: these kept experiments only (empty: every keep)
   util::FaultPlan faults;  // tests only (the hidden --fault option)
 };
 
 struct Summary {
   int experiments = 0;      // run by this invocation
   std::string stop_reason;  // "queue empty", "max_experiments reached (8)", ...
+  nlohmann::json data;      // ablate: the lines it recorded (for --json)
 };
 
 // Runs the command with the LocalExecutor. Throws ar::ConfigError for a bad config, ar::Interrupted

@@ -18,6 +18,12 @@ Summary dry_run(pipeline::Context& ctx);
 Summary calibrate_command(pipeline::Context& ctx);
 Summary verify_command(pipeline::Context& ctx, int pairs);
 Summary finalize_command(pipeline::Context& ctx, bool dry_run);
+Summary ablate_command(pipeline::Context& ctx, const Options& options);
+
+// Builds side 0 (the base worktree) at its current commit and runs the gates there, through the
+// loop's commands; "" when all passed, else what failed ("gate check failed (exit 5)"). Throws
+// ar::Interrupted when stopped. finalize and ablate check a commit that is not the best with it.
+std::string build_and_gate(pipeline::Context& ctx, const std::string& label);
 
 // The A/A run (see decide/schedule.hpp): records a calibration line; with `refuse_broken`, throws
 // ar::Error when the harness tells two copies of one commit apart. Returns whether it is broken.

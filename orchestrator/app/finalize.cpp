@@ -10,6 +10,7 @@
 #include "exec/executor.hpp"
 #include "pipeline/bench.hpp"
 #include "pipeline/stages.hpp"
+#include "report/report.hpp"
 #include "util/error.hpp"
 #include "util/format.hpp"
 
@@ -97,7 +98,8 @@ std::vector<Group> plan(session::Session& s, git::Repository& repo) {
   return groups;
 }
 
-// Builds and gates side 0 at its current commit; "" when all passed, else what failed.
+}  // namespace
+
 std::string build_and_gate(pipeline::Context& ctx, const std::string& label) {
   if (!ctx.cfg().build.command.empty()) {
     ctx.stage(0, label, "build");
@@ -131,8 +133,6 @@ std::string build_and_gate(pipeline::Context& ctx, const std::string& label) {
   return "";
 }
 
-}  // namespace
-
 Summary finalize_command(pipeline::Context& ctx, bool dry_run) {
   session::Session& s = ctx.session;
   git::Repository& repo = s.repo();
@@ -148,9 +148,18 @@ Summary finalize_command(pipeline::Context& ctx, bool dry_run) {
     for (const std::string& f : g.files) files += (files.empty() ? "" : ", ") + f;
     s.progress().note(fmt::format("{}: {} ({})", g.ref.substr(11), ids, files));
   }
+  // What `autoresearch ablate` found at this best commit: a keep that no longer helps is worth
+  // dropping before review.
+  for (const auto& [id, a] : report::current_ablations(view)) {
+    if (!report::no_longer_helps(*a)) continue;
+    s.progress().note(fmt::format("warning: #{} {} no longer helps at the best commit: {} ({}; autoresearch ablate at {})",
+                                  id, a->value("title", ""), report::ablation_text(*a), a->value("reason", ""),
+                                  a->value("at", "")));
+  }
   if (dry_run) {
     return {0, fmt::format("finalize --dry-run: {} review branch(es) from {} kept experiment(s); nothing created",
-                           groups.size(), view.kept.size())};
+                           groups.size(), view.kept.size()),
+            {}};
   }
 
   const std::string prefix = "refs/heads/autoresearch-review/" + s.config().session + "/";
@@ -184,7 +193,8 @@ Summary finalize_command(pipeline::Context& ctx, bool dry_run) {
   ctx.workspace().restore();
   return {0, fmt::format("finalize: {} review branch(es) under autoresearch-review/{}/, each built and gated on its "
                          "own; together they equal the best commit {}",
-                         groups.size(), s.config().session, git::to_hex(best).substr(0, 12))};
+                         groups.size(), s.config().session, git::to_hex(best).substr(0, 12)),
+          {}};
 }
 
 }  // namespace ar::app

@@ -28,8 +28,10 @@ std::string short_hex(const git_oid& oid) {
 
 // `pairs` base/candidate pairs (no early stop) in balanced blocks ordered by `seed`; throws
 // ar::Error naming `what` when a run fails.
-pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, std::uint64_t seed, const std::string& what) {
+pipeline::Samples collect_pairs(pipeline::Context& ctx, int pairs, std::uint64_t seed, const std::string& what,
+                                const std::string& base_command = "") {
   pipeline::Bench bench(ctx, 0, what);
+  if (!base_command.empty()) bench.use_command(0, base_command);
   pipeline::Samples samples;
   int ran = 0;
   pipeline::StageResult end = bench.run_pairs(
@@ -50,6 +52,73 @@ void build_or_throw(pipeline::Context& ctx, int side, const std::string& what, c
   if (b.interrupted()) throw Interrupted(what + " interrupted");
   if (!b.ok()) throw Error(fmt::format("{}: the build failed: {}\n{}", what, b.process.describe(), b.process.tail));
   if (side == 0) ctx.workspace().trust_base(ctx.cfg().protected_paths);
+}
+
+// The direction a metric is compared in: its guard's or confirm's, else the primary's.
+decide::Direction direction_of(const config::Config& cfg, const std::string& name) {
+  for (const auto& g : cfg.guards)
+    if (g.name == name) return g.direction;
+  for (const auto& c : cfg.confirms)
+    if (c.name == name) return c.direction;
+  return cfg.metric.direction;
+}
+
+// Every metric both sides printed in every pair: medians, the change and, when all values are
+// positive, its paired 95% CI.
+json compare_all(const config::Config& cfg, pipeline::Samples& samples, const std::string& skip,
+                 const char* base_key, const char* candidate_key) {
+  json out = json::object();
+  for (const auto& [name, base] : samples[0]) {
+    if (name == skip || samples[1].count(name) == 0) continue;
+    const std::vector<double>& cand = samples[1][name];
+    double b = metrics::median(base), c = metrics::median(cand);
+    json m = {{base_key, b}, {candidate_key, c}, {"change", b != 0 ? c / b - 1 : 0.0}};
+    auto positive = [](const std::vector<double>& v) {
+      return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
+    };
+    if (base.size() == cand.size() && base.size() >= 2 && positive(base) && positive(cand)) {
+      decide::Effect e = decide::estimate({base, cand}, direction_of(cfg, name));
+      m["effect"] = e.change;
+      m["ci_low"] = e.ci_low;
+      m["ci_high"] = e.ci_high;
+      m["p"] = e.p_better;
+    }
+    out[name] = m;
+  }
+  return out;
+}
+
+// The reference (config `reference`) on the base side against the best commit on the candidate
+// side, `pairs` pairs: the headline's reference column and its ratio, measured in the same run.
+json measure_reference(pipeline::Context& ctx, int pairs, const git_oid& best) {
+  const config::Reference& ref = ctx.cfg().reference;
+  json out = json::object();
+  if (!ref.commit.empty()) {
+    git_object* obj = nullptr;
+    if (git_revparse_single(&obj, ctx.session.repo().get(), (ref.commit + "^{commit}").c_str()) != 0) {
+      git_error_clear();
+      throw ConfigError(fmt::format("{}: reference.commit: {} is not a commit of this repository",
+                                    ctx.cfg().path.string(), ref.commit));
+    }
+    git_oid oid = *git_object_id(obj);
+    git_object_free(obj);
+    out["commit"] = ref.commit;
+    out["resolved"] = git::to_hex(oid);
+    ctx.workspace().move_base(oid);
+    build_or_throw(ctx, 0, "verify", "build (reference)");
+  } else {
+    out["command"] = ref.command;
+    ctx.workspace().move_base(best);
+    build_or_throw(ctx, 0, "verify", "build (reference side)");
+  }
+  const std::uint64_t seed = pipeline::order_seed();
+  ctx.session.progress().note(fmt::format("verifying: {} pairs of the reference ({}) against the best commit {}", pairs,
+                                          ref.commit.empty() ? ref.command : ref.commit, short_hex(best)));
+  pipeline::Samples samples = collect_pairs(ctx, pairs, seed, "verify reference", ref.command);
+  out["pairs"] = pairs;
+  out["seed"] = seed;
+  out["metrics"] = compare_all(ctx.cfg(), samples, "", "reference", "best");
+  return out;
 }
 
 // Runs `body`; whatever happens, both worktrees are back at the best commit afterwards.
@@ -176,12 +245,7 @@ Summary verify_command(pipeline::Context& ctx, int pairs) {
     pipeline::Samples samples = collect_pairs(ctx, pairs, seed, "verify");
     decide::Paired prim{samples[0][cfg.metric.name], samples[1][cfg.metric.name]};
     decide::Effect e = decide::estimate(prim, cfg.metric.direction);
-    json others = json::object();
-    for (const auto& [name, base] : samples[0]) {
-      if (name == cfg.metric.name || samples[1].count(name) == 0) continue;
-      double b = metrics::median(base), c = metrics::median(samples[1][name]);
-      others[name] = {{"base", b}, {"candidate", c}, {"change", b != 0 ? c / b - 1 : 0.0}};
-    }
+    json others = compare_all(cfg, samples, cfg.metric.name, "base", "candidate");
     json line = {{"type", "verify"},
                  {"schema", journal::k_schema},
                  {"session", cfg.session},
@@ -203,6 +267,7 @@ Summary verify_command(pipeline::Context& ctx, int pairs) {
                    {"ci_high", e.ci_high},
                    {"p", e.p_better}}},
                  {"metrics", others}};
+    if (cfg.reference.set()) line["reference"] = measure_reference(ctx, pairs, best);
     s.record_line(line);
     return line;
   });

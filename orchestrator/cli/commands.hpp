@@ -59,6 +59,17 @@ struct FinalizeOptions {
 int run_finalize(const FinalizeOptions& options);
 void setup_finalize(CLI::App& app, int& exit_code);
 
+// ablate: each kept commit reverted from the final best, measured against it (app/ablate.cpp).
+struct AblateOptions {
+  std::filesystem::path config = k_default_config;
+  int max_pairs = 0;  // 0: the config's
+  std::string only;   // "3,5": these experiment ids only
+  bool dry_run = false;
+  bool json = false;
+};
+int run_ablate(const AblateOptions& options);
+void setup_ablate(CLI::App& app, int& exit_code);
+
 // calibrate and verify: measurements outside the experiment loop.
 struct MeasureOptions {
   std::filesystem::path config = k_default_config;

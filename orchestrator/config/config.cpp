@@ -414,6 +414,18 @@ void read_calibration(const Reader& r, const Section& top, Config& config) {
   }
 }
 
+// `reference: {commit: v1.0}` or `reference: {command: ./bench-old.sh}`: exactly one.
+void read_reference(const Reader& r, const Section& top, Reference& out) {
+  const Section s = r.child(top, "reference", {"commit", "command"});
+  if (s.entries.empty()) return;
+  const Entry* commit = s.find("commit");
+  const Entry* command = s.find("command");
+  if ((commit == nullptr) == (command == nullptr))
+    r.fail(s.line, "reference: give exactly one of commit (a revision) or command (a benchmark command)");
+  if (commit != nullptr) out.commit = r.required_string(s, "commit");
+  if (command != nullptr) out.command = r.required_string(s, "command");
+}
+
 // `sandbox: auto` or `sandbox: {mode: strict, writable: [~/.cache, /var/tmp/build]}`.
 // The shell must exist when the config is loaded (in PATH for a bare name), so a typo is a config
 // error and not a crash of every command. The sandbox shows the root file system, so the same
@@ -588,7 +600,7 @@ Config load(const std::filesystem::path& path) {
       r.section(root, "", 1,
                 {"session", "goal", "benchmark", "build", "metric", "guards", "gates", "protected", "scope", "decision",
                  "sources", "limits", "hooks", "calibration", "verify", "confirm", "sandbox", "shell",
-                 "harness", "executor"});
+                 "harness", "executor", "reference"});
   if (const Entry* e = top.find("session")) {
     config.session = r.string(*e);
     check_session(r, *e, config.session);
@@ -611,6 +623,7 @@ Config load(const std::filesystem::path& path) {
   read_calibration(r, top, config);
   read_sandbox(r, top, config.sandbox);
   read_executor(r, top, config.executor);
+  read_reference(r, top, config.reference);
   return config;
 }
 

@@ -157,6 +157,15 @@ struct Executor {
                                          // empty: .autoresearch/slurm
 };
 
+// Key `reference`: what the headline compares the final result with (an old engine, say), given
+// as a revision of this repository or as a command that prints the same METRIC lines. Measured by
+// `autoresearch verify`, paired against the best commit in the same run (README "reference").
+struct Reference {
+  std::string commit;   // a revision: sha, tag or branch
+  std::string command;  // a benchmark command run in the base worktree instead of benchmark.command
+  bool set() const { return !commit.empty() || !command.empty(); }
+};
+
 struct Config {
   std::filesystem::path path;                  // the file it was loaded from
   std::string session = "default";             // [A-Za-z0-9._-]+, the branch is autoresearch/<session>
@@ -182,6 +191,7 @@ struct Config {
   std::filesystem::path shell_path = "/bin/sh";
   int verify_pairs = 0;    // pairs for `autoresearch verify`; 0: twice decision.max_pairs
   Executor executor;
+  Reference reference;     // key `reference`; unset: no reference column
 };
 
 const char* to_string(SourceKind kind);

@@ -154,6 +154,8 @@ nlohmann::json to_json(const Config& config) {
       out["executor"]["workdir"] = x.workdir;
     }
   }
+  if (!config.reference.commit.empty()) out["reference"] = {{"commit", config.reference.commit}};
+  if (!config.reference.command.empty()) out["reference"] = {{"command", config.reference.command}};
   return out;
 }
 

@@ -28,8 +28,8 @@
 //    the confirmation block's, not the winner's-curse number of the first block.
 //
 // Settled verdicts (a stop that is not a keep):
-//    - discard "regression" on evidence: significantly worse at the look, or a 95% interval
-//      wholly on the worse side;
+//    - discard "regression" on evidence: significantly worse at the look, or the reported
+//      interval (a first block's: spread over its looks, below) wholly on the worse side;
 //    - discard "no effect" only when the reported interval rules out an improvement of
 //      min_effect. A first block reports a 95% interval spread over its looks (Bonferroni:
 //      1 - 0.05 / looks), which holds whichever look it stopped at;

@@ -238,6 +238,14 @@ git_oid tree_with_paths(const Repository& repo, const git_oid& base, const git_o
                         const std::vector<std::string>& paths);
 // A commit of `tree` on `parent`, signed as the repository's user (else as autoresearch); no ref moves.
 git_oid commit_tree_on(Repository& repo, const git_oid& parent, const git_oid& tree, const std::string& message);
+// The change from `parent` to `commit`, reverted on top of `onto`'s tree (no fuzz: every hunk's
+// context must match, as `git apply` without --3way): the resulting tree, or why it does not apply.
+struct RevertOutcome {
+  bool ok = false;
+  git_oid tree{};
+  std::string error;
+};
+RevertOutcome revert_onto(const Repository& repo, const git_oid& commit, const git_oid& parent, const git_oid& onto);
 // The full names of the refs that start with `prefix` ("refs/heads/autoresearch-review/s/").
 std::vector<std::string> refs_under(const Repository& repo, const std::string& prefix);
 

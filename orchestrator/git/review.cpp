@@ -56,6 +56,29 @@ git_oid commit_tree_on(Repository& repo, const git_oid& parent, const git_oid& t
   return out;
 }
 
+RevertOutcome revert_onto(const Repository& repo, const git_oid& commit, const git_oid& parent, const git_oid& onto) {
+  TreePtr from = tree_of(repo.get(), commit);
+  TreePtr to = tree_of(repo.get(), parent);
+  TreePtr target = tree_of(repo.get(), onto);
+  git_diff* raw = nullptr;
+  check_git(git_diff_tree_to_tree(&raw, repo.get(), from.get(), to.get(), nullptr), "diff for the revert");
+  DiffPtr diff(raw);
+  RevertOutcome out;
+  git_index* index = nullptr;
+  if (git_apply_to_tree(&index, repo.get(), target.get(), diff.get(), nullptr) < 0) {
+    const git_error* e = git_error_last();
+    out.error = (e != nullptr && e->message != nullptr) ? e->message : "does not apply";
+    git_error_clear();
+    return out;
+  }
+  IndexPtr owned(index);
+  git_oid tree{};
+  check_git(git_index_write_tree_to(&tree, owned.get(), repo.get()), "write the reverted tree");
+  out.tree = tree;
+  out.ok = true;
+  return out;
+}
+
 std::vector<std::string> refs_under(const Repository& repo, const std::string& prefix) {
   git_reference_iterator* it = nullptr;
   check_git(git_reference_iterator_glob_new(&it, repo.get(), (prefix + "*").c_str()), "list refs");

@@ -31,12 +31,12 @@ using nlohmann::json;
 namespace {
 
 constexpr std::uint64_t k_magic = 0x3130584449524a41ULL;  // "ARJIDX01"
-constexpr std::uint32_t k_version = 2;
+constexpr std::uint32_t k_version = 3;
 constexpr std::uint64_t k_window = 64 * 1024;
 // Below this many new bytes, parsing them again on the next read is cheaper than rewriting the index.
 constexpr std::size_t k_rewrite_bytes = 64 * 1024;
 
-enum class Kind : std::uint8_t { experiment, header, stop, calibration, verify };
+enum class Kind : std::uint8_t { experiment, header, stop, calibration, verify, ablation };
 
 struct IndexHeader {
   std::uint64_t covered = 0;
@@ -161,6 +161,7 @@ Kind kind_of(const std::string& type) {
   if (type == "stop") return Kind::stop;
   if (type == "calibration") return Kind::calibration;
   if (type == "verify") return Kind::verify;
+  if (type == "ablation") return Kind::ablation;
   return Kind::experiment;
 }
 
@@ -186,6 +187,9 @@ class Builder {
       case Kind::verify:
         m_verify = {offset, length, true};
         break;
+      case Kind::ablation:
+        m_ablations.push_back({offset, length, true});
+        break;
     }
   }
   void reserve(std::uint64_t entries) { m_view.reserve(static_cast<size_t>(entries)); }
@@ -199,6 +203,7 @@ class Builder {
     m_view.session = session;
     m_view.journal = journal;
     m_header = m_stop = m_calibration = m_verify = Where{};
+    m_ablations.clear();
   }
   // The few latest non-experiment records are read back whole.
   void finish() {
@@ -210,6 +215,11 @@ class Builder {
     m_view.last_stop = read(m_stop);
     m_view.last_calibration = read(m_calibration);
     m_view.last_verify = read(m_verify);
+    for (const Where& w : m_ablations) {
+      json a = *read(w);
+      const int id = a.value("experiment", 0);  // before the move: json's operator= takes its copy first
+      m_view.ablations[id] = std::move(a);
+    }
   }
 
  private:
@@ -219,6 +229,7 @@ class Builder {
     bool set = false;
   };
   Where m_header, m_stop, m_calibration, m_verify;
+  std::vector<Where> m_ablations;  // few: one per keep per ablate run
 };
 
 // Reads the index into `builder` when it matches the journal; false when it is missing, corrupt
@@ -242,7 +253,7 @@ bool read_index(const fs::path& index, const fs::path& journal, const std::strin
     builder.reserve(h.entries + (ec || size < h.covered ? 0 : (size - h.covered) / 512 + 16));
     for (std::uint64_t i = 0; i < h.entries; ++i) {
       auto kind = static_cast<Kind>(r.get<std::uint8_t>());
-      if (kind > Kind::verify) return false;
+      if (kind > Kind::ablation) return false;
       std::string entry_session = r.str();
       auto offset = r.get<std::uint64_t>();
       auto length = r.get<std::uint64_t>();

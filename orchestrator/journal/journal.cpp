@@ -55,6 +55,12 @@ void validate(const json& record, const fs::path& path, int line_no) {
     return;
   }
   if (type == "stop" || type == "calibration" || type == "verify") return;
+  if (type == "ablation") {
+    require("experiment", json::value_t::number_integer, "an integer");
+    require("verdict", json::value_t::string, "a string");
+    require("best_commit", json::value_t::string, "a string");
+    return;
+  }
   if (type != "experiment") fail(fmt::format("unknown record type \"{}\"", type));
   require("id", json::value_t::number_integer, "an integer");
   require("status", json::value_t::string, "a string");
@@ -194,7 +200,7 @@ Journal load(const fs::path& path, std::vector<std::string>& warnings, bool repa
       j.headers.push_back(l.record);
     } else if (type == "stop") {
       j.stops.push_back(l.record);
-    } else if (type == "calibration" || type == "verify") {
+    } else if (type == "calibration" || type == "verify" || type == "ablation") {
       j.measurements.push_back(l.record);
     } else {
       j.experiments.push_back(l.record);

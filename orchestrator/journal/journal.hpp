@@ -39,7 +39,7 @@ struct Journal {
   std::vector<nlohmann::json> headers;       // in file order
   std::vector<nlohmann::json> experiments;   // in file order, all sessions
   std::vector<nlohmann::json> stops;         // why each run ended: {type: stop, session, at, reason}
-  std::vector<nlohmann::json> measurements;  // calibration (A/A) and verify records
+  std::vector<nlohmann::json> measurements;  // calibration (A/A), verify and ablation records
 };
 
 // How a journal is read (load, load_view, scan). A missing or empty file is an empty journal. A
@@ -152,6 +152,9 @@ struct SessionView {
   std::optional<nlohmann::json> last_stop;  // the session's latest stop record
   std::optional<nlohmann::json> last_calibration;
   std::optional<nlohmann::json> last_verify;
+  // `autoresearch ablate`'s latest line per kept experiment id (whatever best it was measured at:
+  // readers compare its best_commit with the best).
+  std::map<int, nlohmann::json> ablations;
 
   // The session's own experiments (all but the imported ones).
   size_t own() const { return experiments.size() - imported.size(); }

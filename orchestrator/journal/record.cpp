@@ -152,7 +152,35 @@ json measurement_fields(const Measurement& m, json& record) {
   return metric;
 }
 
+json gates_json(const std::vector<GateRun>& runs) {
+  json gates = json::array();
+  for (const GateRun& g : runs) {
+    json entry = {{"name", g.name}, {"exit", g.exit}, {"seconds", g.seconds}, {"result", g.result}};
+    if (g.tail) entry["tail"] = *g.tail;
+    gates.push_back(entry);
+  }
+  return gates;
+}
+
 }  // namespace
+
+json to_json(const AblationRecord& a) {
+  json record = {{"type", "ablation"},
+                 {"schema", k_schema},
+                 {"session", a.session},
+                 {"at", a.at},
+                 {"experiment", a.experiment},
+                 {"title", a.title},
+                 {"commit", a.commit},
+                 {"best_commit", a.best_commit},
+                 {"revert_commit", a.revert_commit},
+                 {"verdict", a.verdict},
+                 {"reason", a.reason},
+                 {"at_keep", {{"effect", a.at_keep.effect}, {"ci_low", a.at_keep.ci_low}, {"ci_high", a.at_keep.ci_high}}},
+                 {"gates", gates_json(a.gates)}};
+  if (a.measurement) record["metric"] = measurement_fields(*a.measurement, record);
+  return record;
+}
 
 json to_json(const ExperimentRecord& r) {
   const RunningExperiment& x = r.run;
@@ -175,13 +203,7 @@ json to_json(const ExperimentRecord& r) {
                  {"status", to_string(r.status)},
                  {"reason", r.reason},
                  {"asi", r.asi}};
-  json gates = json::array();
-  for (const GateRun& g : r.gates) {
-    json entry = {{"name", g.name}, {"exit", g.exit}, {"seconds", g.seconds}, {"result", g.result}};
-    if (g.tail) entry["tail"] = *g.tail;
-    gates.push_back(entry);
-  }
-  record["gates"] = gates;
+  record["gates"] = gates_json(r.gates);
   json durations = json::object();
   for (const auto& [k, v] : r.durations) durations[k] = v;
   if (r.measurement) {

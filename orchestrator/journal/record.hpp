@@ -143,7 +143,27 @@ struct ExperimentRecord {
   nlohmann::json asi = nlohmann::json::object();  // free-form, from the source
 };
 
+// One kept experiment re-tried at the session's final best by `autoresearch ablate` (a journal
+// line of type "ablation"): the best with the keep reverted is the base, the best the candidate,
+// under the loop's own rule, so the effect is the keep's effect now, signed as when it was kept.
+struct AblationRecord {
+  std::string session, at;
+  int experiment = 0;        // the keep's id
+  std::string title;
+  std::string commit;        // the kept commit
+  std::string best_commit;   // the final best it was measured against
+  std::string revert_commit; // the best with the keep reverted (not on any branch); empty when entangled
+  // still_helps | no_longer_helps | entangled | not_measured (build, a gate or the benchmark
+  // failed without it); see README "autoresearch ablate".
+  std::string verdict;
+  std::string reason;
+  MetricEffect at_keep;      // its effect when it was kept
+  std::vector<GateRun> gates;
+  std::optional<Measurement> measurement;
+};
+
 nlohmann::json to_json(const RunningExperiment& running);  // the state file's "experiment"
+nlohmann::json to_json(const AblationRecord& record);      // one journal line
 RunningExperiment running_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const ExperimentRecord& record);  // one journal line
 // The one-line effect "-12.3% (95% CI -14.0% to -10.5%)".

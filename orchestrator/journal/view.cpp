@@ -148,6 +148,8 @@ void SessionView::add_record(const json& record, Appended where) {
     last_calibration = record;
   } else if (type == "verify") {
     last_verify = record;
+  } else if (type == "ablation") {
+    ablations[record.value("experiment", 0)] = record;
   }
 }
 

@@ -15,9 +15,6 @@ namespace {
 const char* side_name(int side) {
   return side == 0 ? "base" : "candidate";
 }
-const char* who(int side) {
-  return side == 0 ? "base (best commit)" : "candidate";
-}
 // Which rejected METRIC lines are one problem: the name part as printed, and the value with each
 // run of digits and dots as '#'. The same bad line of a script usually prints another number every
 // run ("METRIC wall=10.8ms", then "METRIC wall=10.4ms"); warning about each would be per run again.
@@ -36,6 +33,11 @@ std::string rejected_line_key(const std::string& text) {
   return key;
 }
 }  // namespace
+
+const char* Bench::who(int side) const {
+  if (!m_command[side].empty()) return "reference command";
+  return side == 0 ? "base (best commit)" : "candidate";
+}
 
 namespace {
 
@@ -76,8 +78,9 @@ StageResult Bench::tampered(int side, const std::string& label, const std::optio
 
 exec::Command Bench::command_for(int side, const std::string& label) const {
   const config::Config& cfg = m_ctx.cfg();
-  exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, cfg.benchmark.command,
-                                       m_ctx.workspace().cwd(side), cfg.benchmark.timeout);
+  const std::string& command = m_command[side].empty() ? cfg.benchmark.command : m_command[side];
+  exec::Command c = exec::make_command(exec::Kind::benchmark, label, m_id, side, command, m_ctx.workspace().cwd(side),
+                                       cfg.benchmark.timeout);
   c.scan_metrics = true;
   c.cpus = m_ctx.pinning.benchmark;
   return c;
@@ -93,8 +96,8 @@ std::variant<std::map<std::string, double>, Outcome> Bench::judge(int side, cons
                                                                   const exec::CommandResult& r) {
   const config::Config& cfg = m_ctx.cfg();
   m_seconds += r.process.seconds;
-  m_last = journal::RunInfo{"", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu,
-                            r.node, r.job};
+  m_last = journal::RunInfo{
+      "", 0, side, r.process.exit_code, r.process.seconds, r.process.cpu_seconds, r.process.cpu, r.node, r.job};
   if (!r.job.empty() && (m_jobs.empty() || m_jobs.back().id != r.job)) m_jobs.push_back({r.job, r.node});
   // First, so that every ending (crash, timeout, tampering, interrupt) keeps them in the record.
   for (const auto& rej : r.rejected) {
@@ -123,14 +126,18 @@ std::variant<std::map<std::string, double>, Outcome> Bench::judge(int side, cons
     return Outcome{Status::crash,
                    fmt::format("benchmark printed no METRIC {} on the {} ({})", primary, who(side), label)};
   }
+  // A reference command (verify's, config `reference.command`) is another program: it owes only
+  // the primary metric; the guards and confirm metrics it does not print are left out of the
+  // comparison.
+  const bool owes_all = m_command[side].empty();
   for (const auto& g : cfg.guards) {
-    if (r.metrics.count(g.name) == 0) {
+    if (owes_all && r.metrics.count(g.name) == 0) {
       return Outcome{Status::crash,
                      fmt::format("benchmark printed no METRIC {} (a guard) on the {} ({})", g.name, who(side), label)};
     }
   }
   for (const auto& cf : cfg.confirms) {
-    if (r.metrics.count(cf.name) == 0) {
+    if (owes_all && r.metrics.count(cf.name) == 0) {
       return Outcome{Status::crash, fmt::format("benchmark printed no METRIC {} (a confirm metric) on the {} ({})",
                                                 cf.name, who(side), label)};
     }
@@ -213,7 +220,9 @@ StageResult Bench::run_pairs(const std::string& block, int max_pairs, std::uint6
     // No warm-up to follow: one candidate run of its own, unrecorded, for the after-benchmark work.
     m_ctx.stage(m_id, m_title, "benchmark run for the gates");
     std::vector<Planned> one{{0, 1, true, "run before the gates candidate"}};
-    if (StageResult end = run_batch(one, [](const Planned&) {}, [](const Planned&, std::map<std::string, double>&) { return true; })) return end;
+    if (StageResult end = run_batch(
+            one, [](const Planned&) {}, [](const Planned&, std::map<std::string, double>&) { return true; }))
+      return end;
     if (StageResult end = run_after()) return end;
   }
   // The state file learns the block once; the pairs themselves write nothing (see the header).

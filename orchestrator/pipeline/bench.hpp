@@ -56,6 +56,9 @@ class Bench {
   // a change a discarded experiment left behind is caught before it can help a keep.
   StageResult check_base();
 
+  // Side `side` runs `command` instead of benchmark.command (verify's reference: a command).
+  void use_command(int side, std::string command) { m_command[side] = std::move(command); }
+
   const std::vector<std::string>& warnings() const { return m_warnings; }
   const std::vector<journal::RunInfo>& runs() const { return m_runs; }  // the pairs' runs, in order
   // The Slurm jobs that ran benchmark runs (warm-up included), in order, each once; empty locally.
@@ -84,13 +87,15 @@ class Bench {
   Context& m_ctx;
   int m_id;
   std::string m_title;
-  std::vector<std::string> m_warnings;     // the first of each distinct rejected METRIC line, at most 20
-  std::set<std::string> m_seen_rejected;   // rejected METRIC lines already warned about (their keys)
+  std::vector<std::string> m_warnings;    // the first of each distinct rejected METRIC line, at most 20
+  std::set<std::string> m_seen_rejected;  // keys of the rejected METRIC lines already warned about
   std::optional<std::string> m_tail;
   double m_seconds = 0;
   journal::RunInfo m_last;  // how the last run_once went
   std::vector<journal::RunInfo> m_runs;
   std::vector<journal::JobInfo> m_jobs;
+  std::string m_command[2];         // empty: benchmark.command
+  const char* who(int side) const;  // the side as reasons name it
 };
 
 }  // namespace ar::pipeline

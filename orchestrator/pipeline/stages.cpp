@@ -85,22 +85,24 @@ StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::Experimen
   const std::string from = git::to_hex(*base);
   git::ApplyOutcome merged = ctx.workspace().apply_merged(h.patch, *base);
   if (!merged.ok) {
-    return Outcome{Status::apply_failed,
-                   fmt::format("patch does not apply: {}; three-way merge from {}, the commit it was written against: {}",
-                               ap.error, from.substr(0, 12), merged.error)};
+    return Outcome{
+        Status::apply_failed,
+        fmt::format("patch does not apply: {}; three-way merge from {}, the commit it was written against: {}",
+                    ap.error, from.substr(0, 12), merged.error)};
   }
   record.merged_from = from;
   if (ctx.on_stage) return std::nullopt;  // a slot's thread: the loop's thread says it when it takes the slot
-  ctx.session.progress().note(fmt::format("experiment {}: the patch no longer applied to the best commit; applied to "
-                                          "{} and merged three-way",
-                                          record.run.id, from.substr(0, 12)));
+  ctx.session.progress().note(
+      fmt::format("experiment {}: the patch no longer applied to the best commit; applied to "
+                  "{} and merged three-way",
+                  record.run.id, from.substr(0, 12)));
   return std::nullopt;
 }
 
-StageResult build(Context& ctx, journal::ExperimentRecord& record) {
+StageResult build(Context& ctx, journal::ExperimentRecord& record, int side) {
   if (ctx.cfg().build.command.empty()) return std::nullopt;
   ctx.stage(record.run.id, record.run.title, "build");
-  exec::CommandResult r = build_side(ctx, 1, record.run.id, "build candidate");
+  exec::CommandResult r = build_side(ctx, side, record.run.id, side == 1 ? "build candidate" : "build base");
   record.durations["build"] = r.process.seconds;
   StageResult end = command_outcome(r, "build", Status::checks_failed);
   if (end && !r.interrupted()) {
@@ -111,25 +113,27 @@ StageResult build(Context& ctx, journal::ExperimentRecord& record) {
 
 namespace {
 
-// One gate in the candidate worktree: run, recorded in record.gates, checked for tampering
-// against the candidate's last snapshot. `when` qualifies the gate's name in the reasons.
-StageResult run_gate(Context& ctx, journal::ExperimentRecord& record, const config::Gate& g, const std::string& when) {
+// One gate in side `side`'s worktree (1: the candidate; ablate gates the base, 0): run, recorded in
+// record.gates, checked for tampering against that side's last snapshot. `when` qualifies the gate's name in the
+// reasons.
+StageResult run_gate(Context& ctx, journal::ExperimentRecord& record, const config::Gate& g, const std::string& when,
+                     int side) {
   const config::Config& cfg = ctx.cfg();
   session::Workspace& ws = ctx.workspace();
   ctx.stage(record.run.id, record.run.title, "gate " + g.name + when);
   exec::Command c =
-      exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, 1, g.command, ws.cwd(1), g.timeout);
-  ws.ran_command(1);
+      exec::make_command(exec::Kind::gate, "gate " + g.name, record.run.id, side, g.command, ws.cwd(side), g.timeout);
+  ws.ran_command(side);
   exec::CommandResult r = ctx.executor.run(c);
   record.durations["gates"] += r.process.seconds;
   if (r.interrupted()) return Outcome{Status::interrupted, ""};
   journal::GateRun entry{g.name, r.process.exit_code, r.process.seconds, r.process.describe(), std::nullopt};
   if (!r.ok()) entry.tail = r.process.tail;
   record.gates.push_back(entry);
-  if (auto path = ws.check(1, cfg.protected_paths)) {
-    ws.mark_tampered(1);
-    return Outcome{Status::rejected, fmt::format("tampering: gate {}{} changed {} in the candidate worktree while it ran",
-                                                 g.name, when, *path)};
+  if (auto path = ws.check(side, cfg.protected_paths)) {
+    ws.mark_tampered(side);
+    return Outcome{Status::rejected, fmt::format("tampering: gate {}{} changed {} in the {} worktree while it ran",
+                                                 g.name, when, *path, side == 1 ? "candidate" : "base")};
   }
   if (r.timed_out()) return Outcome{Status::timeout, fmt::format("gate {}{} {}", g.name, when, r.process.describe())};
   if (!r.ok()) {
@@ -141,14 +145,14 @@ StageResult run_gate(Context& ctx, journal::ExperimentRecord& record, const conf
 
 }  // namespace
 
-StageResult gates(Context& ctx, journal::ExperimentRecord& record) {
+StageResult gates(Context& ctx, journal::ExperimentRecord& record, int side) {
   const config::Config& cfg = ctx.cfg();
   if (std::none_of(cfg.gates.begin(), cfg.gates.end(), [](const config::Gate& g) { return !g.after_benchmark; }))
     return std::nullopt;
-  ctx.workspace().snapshot(1, cfg.protected_paths);
+  ctx.workspace().snapshot(side, cfg.protected_paths);
   for (const config::Gate& g : cfg.gates) {
     if (g.after_benchmark) continue;
-    if (StageResult end = run_gate(ctx, record, g, "")) return end;
+    if (StageResult end = run_gate(ctx, record, g, "", side)) return end;
   }
   return std::nullopt;
 }
@@ -160,7 +164,7 @@ bool has_gates_after_benchmark(const config::Config& cfg) {
 StageResult gates_after_benchmark(Context& ctx, journal::ExperimentRecord& record) {
   for (const config::Gate& g : ctx.cfg().gates) {
     if (!g.after_benchmark) continue;
-    if (StageResult end = run_gate(ctx, record, g, " (after the benchmark)")) return end;
+    if (StageResult end = run_gate(ctx, record, g, " (after the benchmark)", 1)) return end;
   }
   return std::nullopt;
 }
@@ -188,8 +192,8 @@ Samples joined(const Samples& first, const Samples& second) {
   return all;
 }
 
-journal::Measurement measurement_of(const config::Config& cfg, const Samples& samples, const decide::Verdict& verdict,
-                                    int pairs, double seconds) {
+journal::Measurement measurement_of(const config::Config& cfg, const decide::Rule& rule, const Samples& samples,
+                                    const decide::Verdict& verdict, int pairs, double seconds) {
   const std::string& primary = cfg.metric.name;
   journal::Measurement m;
   m.pairs = pairs;
@@ -220,7 +224,6 @@ journal::Measurement measurement_of(const config::Config& cfg, const Samples& sa
     m.guards[g.name] = {decide::to_string(g.direction), g.tolerance, effect_of(it->second)};
   }
   for (const auto& [name, e] : verdict.confirms) m.confirms[name] = effect_of(e);
-  const decide::Rule& rule = cfg.decision;
   m.decision = {decide::to_string(rule.method),
                 decide::to_string(verdict.outcome),
                 verdict.reason,
@@ -257,6 +260,11 @@ decide::Prior calibrated_prior(const session::Session& session) {
 }
 
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict) {
+  return measure(ctx, record, verdict, ctx.cfg().decision);
+}
+
+StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict,
+                    const decide::Rule& rule) {
   struct Measuring {  // tells ctx.measuring on every way out
     Context& c;
     explicit Measuring(Context& ctx) : c(ctx) {
@@ -267,10 +275,10 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
     }
   } measuring(ctx);
   const config::Config& cfg = ctx.cfg();
-  const decide::Rule& rule = cfg.decision;
   const decide::Prior prior = calibrated_prior(ctx.session);
   Bench bench(ctx, record.run.id, record.run.title);
-  if (has_gates_after_benchmark(cfg)) bench.after_first_candidate_run([&] { return gates_after_benchmark(ctx, record); });
+  if (has_gates_after_benchmark(cfg))
+    bench.after_first_candidate_run([&] { return gates_after_benchmark(ctx, record); });
   std::map<std::string, decide::Paired> guard_samples, confirm_samples;
   auto metric_samples = [&](const Samples& s) {
     for (const auto& g : cfg.guards) guard_samples[g.name] = paired(s, g.name);
@@ -294,8 +302,7 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
     while (j < rule.max_pairs && !decide::look_after(rule, j)) ++j;
     return j;
   };
-  StageResult end =
-      bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs, next_look);
+  StageResult end = bench.run_pairs("first", rule.max_pairs, first_seed, true, decided, first, first_pairs, next_look);
   std::vector<journal::BlockInfo> blocks{{"first", first_pairs, first_seed, effect_of(verdict.primary)}};
 
   // A pass is measured again: after a pause, in a fresh block with a fresh order.
@@ -328,7 +335,8 @@ StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Ver
   record.benchmark_tail = bench.tail();
   record.jobs = bench.jobs();
   if (end) return end;
-  record.measurement = measurement_of(cfg, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
+  record.measurement =
+      measurement_of(cfg, rule, joined(first, second), verdict, first_pairs + second_pairs, bench.seconds());
   record.measurement->blocks = std::move(blocks);
   record.measurement->runs = bench.runs();
   if (!bench.runs().empty()) record.measurement->node = bench.runs().front().node;

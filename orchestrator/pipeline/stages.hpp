@@ -28,11 +28,13 @@ void save_patch(Context& ctx, const sources::Hypothesis& h, journal::ExperimentR
 // (record.merged_from says from where); apply_failed only on a real conflict, naming the files.
 StageResult apply(Context& ctx, const sources::Hypothesis& h, journal::ExperimentRecord& record);
 
-StageResult build(Context& ctx, journal::ExperimentRecord& record);
+// Both on the candidate (side 1) in an experiment; ablate builds and gates the base side (0),
+// which it moved to the best with a keep reverted.
+StageResult build(Context& ctx, journal::ExperimentRecord& record, int side = 1);
 
 // The gates that run before the benchmark, in order, cheapest first as configured; each is checked
-// for tampering afterwards.
-StageResult gates(Context& ctx, journal::ExperimentRecord& record);
+// for tampering afterwards. On the candidate (side 1) in an experiment; ablate gates the base (0).
+StageResult gates(Context& ctx, journal::ExperimentRecord& record, int side = 1);
 
 // Whether any gate has `after: benchmark`.
 bool has_gates_after_benchmark(const config::Config& cfg);
@@ -45,6 +47,8 @@ StageResult gates_after_benchmark(Context& ctx, journal::ExperimentRecord& recor
 // confirmation block with a fresh order. Fills record.measurement (both blocks, their seeds) and
 // `verdict` (the confirmation block's when one ran).
 StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict);
+// The same under `rule` instead of the config's (ablate's --max-pairs).
+StageResult measure(Context& ctx, journal::ExperimentRecord& record, decide::Verdict& verdict, const decide::Rule& rule);
 
 // The calibrated noise of the primary metric from the session's last calibration; unknown
 // (sd_pair 0) when there is none.

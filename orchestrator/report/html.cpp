@@ -187,7 +187,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #
 .knee{stroke:#bf8700;stroke-dasharray:2 3}.base{fill:#8c959f}.cand{fill:#0969da}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #d0d7de;padding:4px 6px;text-align:left}
 th{cursor:pointer;background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.wrap{overflow-x:auto}.legend span{margin-right:12px}
+.wrap{overflow-x:auto}.flag{color:#cf222e;font-weight:600}.legend span{margin-right:12px}
 @media print{th{cursor:auto}.chart{break-inside:avoid}body{max-width:none}}
 @media (max-width:600px){body{font-size:14px;padding:6px}table{font-size:12px}})";
 
@@ -228,12 +228,41 @@ std::string render_html(const journal::SessionView& view, const config::Config& 
   if (!cfg.goal.empty()) s += "<p>" + esc(cfg.goal) + "</p>\n";
   std::size_t kept = view.kept.size();
   if (h.measured) {
+    // The same numbers as the headline table below (verify's when it measured the current best).
+    const HeadlineTable t = headline_table(view, cfg);
+    const HeadlineRow& p = t.rows.front();
     s += fmt::format(
-        "<p><b>{}</b> ({} is better): baseline {:.6g}{u}, best {:.6g}{u}, <b>{}</b> after {} experiments, {} kept.</p>\n",
-        esc(cfg.metric.name), decide::to_string(cfg.metric.direction), h.baseline, h.best,
-        util::pct(h.best / h.baseline - 1.0), view.experiments.size(), kept, fmt::arg("u", esc(cfg.metric.unit)));
+        "<p><b>{}</b> ({} is better): baseline {:.6g}{u}, final {:.6g}{u}, <b>{}</b> after {} experiments, {} kept.</p>\n",
+        esc(cfg.metric.name), decide::to_string(cfg.metric.direction), p.baseline, p.final, util::pct(p.change),
+        view.experiments.size(), kept, fmt::arg("u", esc(cfg.metric.unit)));
   } else {
     s += fmt::format("<p>{} experiments; none measured yet.</p>\n", view.experiments.size());
+  }
+  if (h.measured) {
+    const HeadlineTable t = headline_table(view, cfg);
+    const bool with_ref = !t.reference.empty();
+    s += "<div class=\"wrap\"><table id=\"headline\"><thead><tr><th>metric</th><th>role</th>";
+    if (with_ref) s += "<th>reference</th>";
+    s += "<th>baseline</th><th>final</th><th>change (95% CI)</th>";
+    if (with_ref) s += "<th>× better than the reference</th>";
+    s += "</tr></thead><tbody>\n";
+    for (const HeadlineRow& r : t.rows) {
+      s += fmt::format("<tr><td>{} ({} is better)</td><td>{}</td>", esc(r.name), decide::to_string(r.direction), esc(r.role));
+      if (with_ref) s += r.has_reference ? fmt::format("<td class=\"n\">{:.6g}</td>", r.reference) : "<td></td>";
+      s += fmt::format("<td class=\"n\">{:.6g}</td><td class=\"n\">{:.6g}</td><td class=\"n\"><b>{}</b>{}</td>", r.baseline,
+                       r.final, util::pct(r.change),
+                       r.has_ci ? fmt::format(" ({} to {})", util::pct(r.ci_low), util::pct(r.ci_high)) : "");
+      if (with_ref) {
+        s += r.has_reference ? fmt::format("<td class=\"n\"><b>{:.2f}×</b> ({:.2f}× to {:.2f}×)</td>", r.ratio, r.ratio_low,
+                                           r.ratio_high)
+                             : "<td></td>";
+      }
+      s += "</tr>\n";
+    }
+    s += "</tbody></table></div>\n";
+    s += t.verified ? fmt::format("<p>Verified by <code>autoresearch verify</code> at {} ({} pairs{}).</p>\n", esc(t.at),
+                                  t.pairs, with_ref ? ", the reference " + esc(t.reference) + " in the same run" : "")
+                    : "<p>Medians from the journal; <code>autoresearch verify</code> adds the intervals.</p>\n";
   }
   s += "<p class=\"legend\"><span style=\"color:#1a7f37\">● keep</span><span style=\"color:#8c959f\">● no "
        "effect</span><span style=\"color:#cf222e\">● regression</span><span style=\"color:#bf8700\">● "
@@ -293,6 +322,28 @@ std::string render_html(const journal::SessionView& view, const config::Config& 
                        best_x, knee_x);
   }
 
+  const std::map<int, const json*> ablated = current_ablations(view);
+  if (!view.kept.empty()) {
+    s += "<h2>Do the keeps still pay? (ablate)</h2>\n";
+    if (ablated.empty()) {
+      s += "<p>Not ablated yet: <code>autoresearch ablate</code> measures the best commit with each keep reverted.</p>\n";
+    } else {
+      s += "<div class=\"wrap\"><table class=\"sortable\" id=\"ablation\"><thead><tr><th>#</th><th>title</th><th>when "
+           "kept</th><th>at the best now</th><th>why</th></tr></thead><tbody>\n";
+      for (std::size_t index : view.kept) {
+        const Summary& k = view.experiments[index];
+        auto a = ablated.find(k.id);
+        if (a == ablated.end()) continue;
+        const bool flag = no_longer_helps(*a->second);
+        s += fmt::format("<tr{}><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}{}</td><td>{}</td></tr>\n",
+                         flag ? " class=\"flag\"" : "", k.id, esc(k.title),
+                         esc(util::effect_with_ci(k.effect, k.ci_low, k.ci_high)), flag ? "⚠ " : "",
+                         esc(ablation_text(*a->second)), esc(a->second->value("reason", "")));
+      }
+      s += "</tbody></table></div>\n";
+    }
+  }
+
   s += "<h2>Kept experiments: their samples</h2>\n";
   if (view.kept.empty()) s += "<p>Nothing was kept.</p>\n";
   journal::RecordReader reader(view.journal);
@@ -300,6 +351,11 @@ std::string render_html(const journal::SessionView& view, const config::Config& 
     const Summary& k = view.experiments[index];
     json record = reader.read(k);
     s += fmt::format("<h3>#{} {}: {}</h3>\n", k.id, esc(k.title), esc(util::effect_with_ci(k.effect, k.ci_low, k.ci_high)));
+    auto a = ablated.find(k.id);
+    if (a != ablated.end() && no_longer_helps(*a->second)) {
+      s += fmt::format("<p class=\"flag\">⚠ No longer helps at the best commit: {} ({}).</p>\n",
+                       esc(ablation_text(*a->second)), esc(a->second->value("reason", "")));
+    }
     if (!k.mechanism.empty()) s += "<p>" + esc(k.mechanism) + "</p>\n";
     if (record.contains("metric") && record["metric"].is_object()) s += strip_chart(record);
   }

@@ -1,5 +1,7 @@
 #include "report/report.hpp"
 
+#include "journal/record.hpp"
+
 
 #include "util/files.hpp"
 
@@ -100,6 +102,114 @@ Headline headline(const journal::SessionView& view) {
   return h;
 }
 
+HeadlineTable headline_table(const journal::SessionView& view, const config::Config& cfg) {
+  HeadlineTable t;
+  const Headline h = headline(view);
+  if (!h.measured) return t;
+  struct Spec {
+    std::string name, role;
+    decide::Direction direction;
+  };
+  std::vector<Spec> specs{{cfg.metric.name, "primary", cfg.metric.direction}};
+  for (const auto& c : cfg.confirms) specs.push_back({c.name, "confirm", c.direction});
+  for (const auto& g : cfg.guards)
+    specs.push_back({g.name, fmt::format("guard (tolerance {:.0f}%)", g.tolerance * 100), g.direction});
+
+  const std::string best = best_commit(view);
+  const json* verify = nullptr;
+  if (!view.kept.empty() && view.last_verify && view.last_verify->value("best_commit", "") == best) {
+    verify = &*view.last_verify;
+    t.verified = true;
+    t.pairs = verify->value("pairs", 0);
+    t.at = verify->value("at", "");
+  }
+  const json* ref = verify != nullptr && verify->contains("reference") ? &(*verify)["reference"] : nullptr;
+  if (ref != nullptr) {
+    t.reference = ref->contains("commit") ? "commit " + ref->value("commit", "") : "command " + ref->value("command", "");
+  }
+  // Without a verify: the medians of the first measured experiment's base and the last keep's candidate.
+  json first_metrics = json::object(), last_metrics = json::object();
+  if (verify == nullptr) {
+    const Summary& first = view.experiments[static_cast<size_t>(view.first_measured)];
+    first_metrics = journal::read_record(view.journal, first).value("metrics", json::object());
+    last_metrics = view.kept.empty() ? first_metrics
+                                     : journal::read_record(view.journal, view.experiments[view.kept.back()])
+                                           .value("metrics", json::object());
+  }
+  for (const Spec& spec : specs) {
+    HeadlineRow row;
+    row.name = spec.name;
+    row.role = spec.role;
+    row.direction = spec.direction;
+    const bool primary = spec.name == cfg.metric.name;
+    if (verify != nullptr) {
+      const json& m = primary ? (*verify)["metric"] : verify->value("metrics", json::object()).value(spec.name, json());
+      if (!m.is_object()) continue;
+      row.baseline = m.value(primary ? "base_median" : "base", 0.0);
+      row.final = m.value(primary ? "candidate_median" : "candidate", 0.0);
+      row.change = m.value(primary ? "effect" : "change", 0.0);
+      if (m.contains("ci_low")) {
+        row.has_ci = true;
+        row.change = m.value("effect", row.change);
+        row.ci_low = m.value("ci_low", 0.0);
+        row.ci_high = m.value("ci_high", 0.0);
+      }
+    } else if (primary) {
+      row.baseline = h.baseline;
+      row.final = h.best;
+      row.change = h.baseline != 0 ? h.best / h.baseline - 1 : 0;
+    } else {
+      if (!first_metrics.contains(spec.name)) continue;
+      row.baseline = first_metrics[spec.name].value("base", 0.0);
+      row.final = view.kept.empty() ? row.baseline
+                                    : last_metrics.value(spec.name, json::object()).value("candidate", row.baseline);
+      row.change = row.baseline != 0 ? row.final / row.baseline - 1 : 0;
+    }
+    if (ref != nullptr) {
+      const json r = ref->value("metrics", json::object()).value(spec.name, json());
+      if (r.is_object() && r.contains("ci_low")) {
+        // effect = best / reference - 1; "times better": reference / best when lower is better.
+        auto times = [&](double e) { return spec.direction == decide::Direction::lower ? 1 / (1 + e) : 1 + e; };
+        row.has_reference = true;
+        row.reference = r.value("reference", 0.0);
+        row.ratio = times(r.value("effect", 0.0));
+        double a = times(r.value("ci_low", 0.0)), b = times(r.value("ci_high", 0.0));
+        row.ratio_low = std::min(a, b);
+        row.ratio_high = std::max(a, b);
+      }
+    }
+    t.rows.push_back(row);
+  }
+  return t;
+}
+
+std::string best_commit(const journal::SessionView& view) {
+  return view.kept.empty() ? view.start_commit : view.experiments[view.kept.back()].commit;
+}
+
+std::map<int, const json*> current_ablations(const journal::SessionView& view) {
+  std::map<int, const json*> out;
+  const std::string best = best_commit(view);
+  for (const auto& [id, a] : view.ablations) {
+    if (a.value("best_commit", "") == best) out[id] = &a;
+  }
+  return out;
+}
+
+bool no_longer_helps(const json& a) {
+  return a.value("verdict", "") == "no_longer_helps";
+}
+
+std::string ablation_text(const json& a) {
+  const std::string verdict = a.value("verdict", "");
+  std::string text = verdict == "still_helps"       ? "still helps"
+                     : verdict == "no_longer_helps" ? "no longer helps"
+                     : verdict == "entangled"       ? "entangled"
+                                                    : "not measured";
+  if (a.contains("metric") && a["metric"].is_object()) text += ": " + journal::effect_text(a["metric"]);
+  return text;
+}
+
 json report_json(const journal::SessionView& view, const config::Config& cfg) {
   const Headline h = headline(view);
   json metric = {{"name", cfg.metric.name}, {"unit", cfg.metric.unit}, {"direction", decide::to_string(cfg.metric.direction)}};
@@ -143,6 +253,31 @@ json report_json(const journal::SessionView& view, const config::Config& cfg) {
   }
   if (view.last_calibration) out["calibration"] = *view.last_calibration;
   if (view.last_verify) out["verify"] = *view.last_verify;
+  const HeadlineTable t = headline_table(view, cfg);
+  json rows = json::array();
+  for (const HeadlineRow& r : t.rows) {
+    json row = {{"name", r.name},         {"role", r.role},     {"direction", decide::to_string(r.direction)},
+                {"baseline", r.baseline}, {"final", r.final},   {"change", r.change}};
+    if (r.has_ci) row["ci"] = {r.ci_low, r.ci_high};
+    if (r.has_reference) {
+      row["reference"] = r.reference;
+      row["times_better_than_reference"] = r.ratio;
+      row["times_better_ci"] = {r.ratio_low, r.ratio_high};
+    }
+    rows.push_back(row);
+  }
+  out["headline"] = {{"rows", rows}, {"verified", t.verified}, {"reference", t.reference}};
+  json ablations = json::array();
+  for (const auto& [id, a] : current_ablations(view)) {
+    json brief = {{"experiment", id}, {"verdict", a->value("verdict", "")}, {"reason", a->value("reason", "")},
+                  {"at", a->value("at", "")}};
+    if (a->contains("metric")) {
+      for (const char* k : {"effect", "ci_low", "ci_high", "p"}) brief[k] = (*a)["metric"].value(k, 0.0);
+      brief["pairs"] = a->value("pairs", 0);
+    }
+    ablations.push_back(brief);
+  }
+  out["ablations"] = ablations;
   return out;
 }
 
@@ -259,24 +394,52 @@ void render_dead_ends_to(Out& out, const journal::SessionView& view, const confi
 }
 
 void render_report_to(Out& out, const journal::SessionView& view, const config::Config& cfg) {
-  const std::string& metric = cfg.metric.name;
   std::string unit = cfg.metric.unit.empty() ? "" : " " + cfg.metric.unit;
   Headline h = headline(view);
   out += fmt::format("# autoresearch report: session {}\n\n", view.session);
   if (!cfg.goal.empty()) out += "**Goal:** " + cfg.goal + "\n\n";
-  std::string best_commit =
+  std::string best_short =
       view.kept.empty() ? view.start_commit.substr(0, 12) : short_commit(view.experiments[view.kept.back()]);
   out += fmt::format(
       "Branch `autoresearch/{}`: started at `{}`, best `{}`. Merge it with `git merge autoresearch/{}`.\n\n",
-      view.session, view.start_commit.substr(0, 12), best_commit, view.session);
+      view.session, view.start_commit.substr(0, 12), best_short, view.session);
 
   out += "## Headline\n\n";
   if (h.measured) {
-    out += fmt::format("| metric | baseline | best | change |\n|---|---:|---:|---:|\n");
-    out += fmt::format("| `{}` ({} is better) | {}{} | {}{} | **{}** |\n\n", metric,
-                       decide::to_string(cfg.metric.direction), num(h.baseline), unit, num(h.best), unit,
-                       pct(h.best / h.baseline - 1.0));
-    std::string best_commit_hex = view.kept.empty() ? view.start_commit : view.experiments[view.kept.back()].commit;
+    const HeadlineTable t = headline_table(view, cfg);
+    const bool with_ref = !t.reference.empty();
+    out += with_ref ? "| metric | role | reference | baseline | final | change (95% CI) | × better than the reference (95% "
+                      "CI) |\n|---|---|---:|---:|---:|---:|---:|\n"
+                    : "| metric | role | baseline | final | change (95% CI) |\n|---|---|---:|---:|---:|\n";
+    for (const HeadlineRow& r : t.rows) {
+      // The config's unit belongs to the primary metric only.
+      auto value = [&](double v) { return num(v) + (r.role == "primary" ? unit : ""); };
+      std::string change = r.has_ci ? fmt::format("**{}** ({} to {})", pct(r.change), pct(r.ci_low), pct(r.ci_high))
+                                    : fmt::format("**{}** (—)", pct(r.change));
+      std::string name = fmt::format("`{}` ({} is better)", r.name, decide::to_string(r.direction));
+      if (with_ref) {
+        std::string ratio = r.has_reference ? fmt::format("**{:.2f}×** ({:.2f}× to {:.2f}×)", r.ratio, r.ratio_low, r.ratio_high)
+                                            : "—";
+        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", name, r.role,
+                           r.has_reference ? value(r.reference) : "—", value(r.baseline), value(r.final), change, ratio);
+      } else {
+        out += fmt::format("| {} | {} | {} | {} | {} |\n", name, r.role, value(r.baseline), value(r.final), change);
+      }
+    }
+    out += "\n";
+    if (t.verified) {
+      out += fmt::format("Baseline and final: `autoresearch verify` at {}, {} pairs of the start commit against the best "
+                         "commit, each change with its paired 95% CI{}.\n\n",
+                         t.at, t.pairs,
+                         with_ref ? fmt::format("; the reference ({}) was measured in the same run, {} pairs against the "
+                                                "best commit", t.reference, t.pairs)
+                                  : "");
+    } else {
+      out += "Baseline and final: medians from the journal (no interval until `autoresearch verify` measures the best "
+             "commit against the start commit" +
+             std::string(cfg.reference.set() ? ", and the reference against the best" : "") + ").\n\n";
+    }
+    std::string best_commit_hex = best_commit(view);
     if (view.last_verify && view.last_verify->value("best_commit", "") == best_commit_hex && !view.kept.empty()) {
       const json& v = *view.last_verify;
       const json& vm = v["metric"];
@@ -293,11 +456,13 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
           "Not verified yet: `autoresearch verify` re-measures the best commit against the start commit with more "
           "pairs and puts the cumulative gain with its confidence interval here.\n\n";
     }
-    out += fmt::format(
-        "Baseline: median of the base runs of experiment {} (the start commit). Best: median of the "
-        "candidate runs of experiment {}. The per-keep effects below are paired measurements; "
-        "chained together they give {}.\n\n",
-        h.baseline_experiment, h.best_experiment == 0 ? h.baseline_experiment : h.best_experiment, pct(h.chained));
+    if (!t.verified) {
+      out += fmt::format(
+          "Baseline: median of the base runs of experiment {} (the start commit). Final: median of the "
+          "candidate runs of experiment {}. The per-keep effects below are paired measurements; "
+          "chained together they give {}.\n\n",
+          h.baseline_experiment, h.best_experiment == 0 ? h.baseline_experiment : h.best_experiment, pct(h.chained));
+    }
   } else {
     out += "Nothing has been measured yet.\n\n";
   }
@@ -317,20 +482,45 @@ void render_report_to(Out& out, const journal::SessionView& view, const config::
   }
 
   out += "## Kept commits\n\n";
+  const std::map<int, const json*> ablated = current_ablations(view);
   if (view.kept.empty()) {
     out += "_None._\n\n";
   } else {
     out +=
-        "| exp | commit | title | effect (95% CI) | p | pairs | cumulative | mechanism |\n"
-        "|---:|---|---|---|---:|---:|---:|---|\n";
+        "| exp | commit | title | effect when kept (95% CI) | p | pairs | cumulative | at the best now (ablate) | "
+        "mechanism |\n"
+        "|---:|---|---|---|---:|---:|---:|---|---|\n";
     double chain = 1.0;
     for (size_t i : view.kept) {
       const Summary& r = view.experiments[i];
       chain *= 1.0 + r.effect;
-      out += fmt::format("| {} | `{}` | {} | {} | {:.2g} | {} | {} | {} |\n", r.id, short_commit(r), cell(r.title),
-                         effect_ci(r), r.p, r.pairs, pct(chain - 1.0), cell(r.mechanism));
+      auto a = ablated.find(r.id);
+      std::string now = a == ablated.end() ? "—" : ablation_text(*a->second);
+      if (a != ablated.end() && no_longer_helps(*a->second)) now = "**⚠ " + now + "**";
+      out += fmt::format("| {} | `{}` | {} | {} | {:.2g} | {} | {} | {} | {} |\n", r.id, short_commit(r),
+                         cell(r.title), effect_ci(r), r.p, r.pairs, pct(chain - 1.0), cell(now), cell(r.mechanism));
     }
     out += "\n";
+    std::string flagged;
+    for (const auto& [id, a] : ablated) {
+      if (no_longer_helps(*a)) {
+        flagged += fmt::format("- ⚠ **Experiment {} ({}) no longer helps** at the best commit: {} ({}, `autoresearch "
+                               "ablate` at {}). Consider dropping it.\n",
+                               id, cell(a->value("title", "")), ablation_text(*a), a->value("reason", ""),
+                               a->value("at", ""));
+      }
+    }
+    if (!flagged.empty()) out += flagged + "\n";
+    if (ablated.empty()) {
+      out += "Not ablated yet: `autoresearch ablate` measures the best commit with each keep reverted and fills "
+             "the \"at the best now\" column.\n\n";
+    } else {
+      out += "\"At the best now\": `autoresearch ablate` reverted the keep from the best commit and measured the "
+             "best against that under the keep rule (the best without it as base): *still helps* when the rule would "
+             "keep it again, *no longer helps* otherwise (a regression, an interval that rules out min_effect, or "
+             "not significant), *entangled* when its revert no longer applies (later keeps edited its lines; not "
+             "measured).\n\n";
+    }
   }
 
   out += "## Dead ends (do not retry)\n\n";

@@ -6,6 +6,7 @@
 #include "journal/journal.hpp"
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace ar::report {
@@ -38,5 +39,40 @@ struct Headline {
   int best_experiment = 0;  // 0 when nothing was kept
 };
 Headline headline(const journal::SessionView& view);
+
+// The headline at every scale (issue 13, item 2): the primary metric, each `confirm` metric (the
+// same workload at other scales) and each guard, baseline against final. When the last
+// `autoresearch verify` measured the best commit as it is now, its paired numbers are used (with
+// the change's 95% CI, and the reference column when `reference` is configured); otherwise the
+// journal's medians (baseline: the first measured experiment's base runs; final: the last keep's
+// candidate runs) and no interval.
+struct HeadlineRow {
+  std::string name, role;  // role: "primary", "confirm", "guard (tolerance 5%)"
+  decide::Direction direction = decide::Direction::lower;
+  double baseline = 0, final = 0, change = 0;
+  bool has_ci = false;
+  double ci_low = 0, ci_high = 0;
+  bool has_reference = false;
+  double reference = 0;                          // the reference's median
+  double ratio = 0, ratio_low = 0, ratio_high = 0;  // how many times better the final is (95% CI)
+};
+struct HeadlineTable {
+  std::vector<HeadlineRow> rows;
+  bool verified = false;      // from a verify record of the current best
+  int pairs = 0;              // its pairs
+  std::string at;             // when it ran
+  std::string reference;      // what the reference was ("commit v1.0", "command ./old.sh"); empty: none
+};
+HeadlineTable headline_table(const journal::SessionView& view, const config::Config& cfg);
+
+// The best commit (hex): the last keep's, else the start commit.
+std::string best_commit(const journal::SessionView& view);
+
+// `autoresearch ablate`'s latest line of each keep (by experiment id), for those measured at the
+// best commit as it is now; an ablation of an earlier best says nothing about this one.
+std::map<int, const nlohmann::json*> current_ablations(const journal::SessionView& view);
+// "still helps: -18.2% (95% CI ...)", "no longer helps: +0.1% (...)", "entangled", "not measured".
+std::string ablation_text(const nlohmann::json& ablation);
+bool no_longer_helps(const nlohmann::json& ablation);
 
 }  // namespace ar::report

@@ -722,3 +722,30 @@ TEST_F(ConfigTest, ExecutorErrorsNameTheKey) {
 
 } // namespace
 } // namespace ar::config
+
+namespace ar::config {
+namespace {
+
+// `reference` (issue 13, item 2): a revision or a command, exactly one, validated like the rest.
+TEST_F(ConfigLoad, ReferenceIsACommitOrACommand) {
+  EXPECT_FALSE(load_text(k_minimal).reference.set());
+  Config c = load_text(k_minimal + "reference:\n  commit: v1.0\n");
+  EXPECT_EQ(c.reference.commit, "v1.0");
+  EXPECT_TRUE(c.reference.command.empty());
+  EXPECT_EQ(to_json(c)["reference"]["commit"], "v1.0");
+  c = load_text(k_minimal + "reference:\n  command: ./old.sh\n");
+  EXPECT_EQ(c.reference.command, "./old.sh");
+  EXPECT_FALSE(to_json(load_text(k_minimal)).contains("reference"));
+}
+
+TEST_F(ConfigErrors, ReferenceNeedsExactlyOneOfCommitOrCommand) {
+  EXPECT_EQ(error_for(k_minimal + "reference:\n  commit: v1\n  command: ./old.sh\n"),
+            at(5, "reference: give exactly one of commit (a revision) or command (a benchmark command)"));
+  EXPECT_EQ(error_for(k_minimal + "reference:\n  comit: v1\n"),
+            at(6, "reference: unknown key \"comit\" (did you mean \"commit\"?)"));
+  EXPECT_EQ(error_for(k_minimal + "refrence:\n  commit: v1\n"),
+            at(5, "unknown key \"refrence\" (did you mean \"reference\"?)"));
+}
+
+}  // namespace
+}  // namespace ar::config

@@ -153,6 +153,21 @@ TEST(DecisionRule, ANoisyWorseEstimateIsNotARegressionWithoutEvidence) {
   EXPECT_EQ(w.reason, "regression");
 }
 
+TEST(DecisionRule, ARegressionIsNamedOnlyWhenTheReportedIntervalIsWhollyWorse) {
+  // Two pairs 4% worse at 2% calibrated noise per pair: a plain 95% interval excludes no change
+  // (t = 2.8 at 7 df), but the first block's reported interval, spread over its six looks, does
+  // not. Naming that a regression made 7-10% of no-ops on noisy machines regression dead ends.
+  const Prior noisy{0.02, 7};
+  Verdict v = evaluate(Paired{{100, 100}, {104, 104}}, Direction::lower, {}, {}, Rule{}, noisy);
+  EXPECT_NE(v.reason, "regression");
+  EXPECT_LT(v.primary.ci_low, 0);
+  // Twice as far, the reported interval is wholly worse: a regression after two pairs.
+  Verdict w = evaluate(Paired{{100, 100}, {108, 108}}, Direction::lower, {}, {}, Rule{}, noisy);
+  EXPECT_EQ(w.outcome, Outcome::discard);
+  EXPECT_EQ(w.reason, "regression");
+  EXPECT_GT(w.primary.ci_low, 0);
+}
+
 TEST(DecisionRule, SmallPromisingEffectIsUndecidedThenInconclusive) {
   // About 1.6% better, with several percent of noise per pair.
   const std::vector<double> d = {-0.050, 0.020, -0.017, 0.015,  -0.045, -0.017,

@@ -231,7 +231,7 @@ TEST(ReportRender, HigherIsBetterHeadline) {
   keep["commit"] = k_kept_commit;
   j.experiments = {keep};
   std::string head = section(render_report(view_of(j), cfg), "Headline");
-  EXPECT_TRUE(contains(head, "`ops_per_s` (higher is better) | 1000 | 1250 | **+25.0%** |"));
+  EXPECT_TRUE(contains(head, "`ops_per_s` (higher is better) | primary | 1000 | 1250 | **+25.0%** (—) |"));
 }
 
 TEST(ReportRender, TableCellsStayOnOneLine) {
