@@ -67,6 +67,10 @@ class Slots {
   // Stops a slot's work, waits for it and frees the slot; `forget` removes its log (never recorded).
   void stop(Slot& slot, bool forget);
   void discard_ahead();
+  // After a keep: stops every preparation picked ahead on an older best now rather than at its
+  // turn, and starts it again on the new best; the first in `keeper` (the slot that kept, idle,
+  // its base the new best, built) when it can.
+  void restart_stale(Slot* keeper);
   bool refused(const sources::Hypothesis& h, int id);
   void set_stage(int slot, int id, const std::string& title, const std::string& stage);
   void publish(bool write);
