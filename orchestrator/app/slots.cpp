@@ -42,7 +42,8 @@ struct Slots::Slot {
   int id = 0;
   sources::Hypothesis h;
   std::future<Prep> prep;
-  std::vector<std::string> prepared_on;
+  std::string best;                      // the best commit its preparation started on
+  std::vector<std::string> prepared_on;  // the bests of its earlier preparations, at their end
 };
 
 // The experiment at its turn: hands run_experiment the slot's preparation.
@@ -223,10 +224,18 @@ journal::ExperimentRecord Slots::run(const sources::Hypothesis& h, int id, sourc
   Turn turn(*this, mine, h, id);
   journal::ExperimentRecord record = pipeline::run_experiment(m_ctx, h, id, &turn);
   if (Slot* used = turn.slot()) {
-    // A keep moved the branch from this slot: the session's own pair follows (sources, calibration).
-    if (record.status == Status::keep) m_ctx.session.workspace().follow(used->ws->best());
     used->busy = false;
     set_stage(used->number, 0, "", "idle");
+    if (record.status == Status::keep) {
+      // The slot's candidate worktree holds the new best, built: it becomes the slot's base.
+      if (!m_ctx.cfg().build.command.empty()) {
+        used->ws->swap_sides(m_ctx.cfg().protected_paths);
+        used->sandbox.swap_worktrees();
+      }
+      // A keep moved the branch from this slot: the session's own pair follows (sources, calibration).
+      m_ctx.session.workspace().follow(used->ws->best());
+      restart_stale(used);
+    }
   }
   publish(true);
   return record;
@@ -254,6 +263,7 @@ void Slots::start(Slot& slot, const sources::Hypothesis& h, int id, bool again) 
   slot.cfg = m_ctx.session.config();
   slot.harness = m_ctx.session.workspace().harness();
   const git_oid best = m_ctx.session.workspace().best();
+  slot.best = git::to_hex(best);
   set_stage(slot.number, id, h.title, again ? "queued again" : "queued");
   slot.prep = std::async(std::launch::async, [this, &slot, best] { return prepare(slot, best); });
 }
@@ -309,6 +319,29 @@ void Slots::stop(Slot& slot, bool forget) {
   }
   slot.busy = false;
   set_stage(slot.number, 0, "", "idle");
+}
+
+void Slots::restart_stale(Slot* keeper) {
+  if (interrupted()) return;
+  const std::string best = git::to_hex(m_ctx.session.workspace().best());
+  for (Ahead& a : m_ahead) {
+    if (a.slot == nullptr || a.slot->best == best) continue;
+    Slot& from = *a.slot;
+    // The first goes to the slot that kept, whose base is the new best, built.
+    Slot& to = keeper != nullptr && !keeper->busy ? *keeper : from;
+    std::vector<std::string> prepared_on = std::move(from.prepared_on);
+    prepared_on.push_back(from.best);
+    const std::string why =
+        fmt::format("==> {} the best is now {} (it was being prepared on {}): apply, build and gates again{}\n",
+                    util::utc_now_iso(), best.substr(0, 12), from.best.substr(0, 12),
+                    &to == &from ? std::string() : fmt::format(" (in slot {})", to.number));
+    stop(from, false);
+    std::ofstream(m_ctx.session.paths().logs / fmt::format("{:04d}.log", a.id), std::ios::app) << why;
+    to.prepared_on = std::move(prepared_on);
+    start(to, a.h, a.id, true);
+    a.slot = &to;
+    if (&to == keeper) keeper = nullptr;
+  }
 }
 
 void Slots::discard_ahead() {

@@ -8,8 +8,10 @@
 //    picked ahead is used only when it is that pick (same patch, same file, same id), otherwise
 //    everything picked ahead is dropped. Only the queue is picked ahead (Picker::next_queued).
 //  - a preparation is used only when it ran on the best commit and the config in force at the
-//    experiment's turn; otherwise (a keep came in between) it runs again in its slot: apply,
-//    build and gates on the new best. The record's `slot.prepared_on` lists every best it ran on.
+//    experiment's turn; otherwise it runs again: apply, build and gates on the new best. After a
+//    keep that happens at once (what ran on the old best is stopped), the first of them in the
+//    slot that kept, whose two worktrees swapped roles so that its base is the kept candidate's
+//    built tree. The record's `slot.prepared_on` lists every best it was prepared on.
 //  - the journal, the state file, the console and every measurement stay on the loop's thread,
 //    and one experiment is measured at a time, against the current best.
 // Slot threads only touch their own worktrees, executor and a snapshot of the config, and report
@@ -67,6 +69,10 @@ class Slots {
   // Stops a slot's work, waits for it and frees the slot; `forget` removes its log (never recorded).
   void stop(Slot& slot, bool forget);
   void discard_ahead();
+  // After a keep: stops every preparation picked ahead on an older best now rather than at its
+  // turn, and starts it again on the new best; the first in `keeper` (the slot that kept, idle,
+  // its base the new best, built) when it can.
+  void restart_stale(Slot* keeper);
   bool refused(const sources::Hypothesis& h, int id);
   void set_stage(int slot, int id, const std::string& title, const std::string& stage);
   void publish(bool write);

@@ -171,6 +171,11 @@ void Sandbox::prepare() {
   m_engine = fmt::format("namespaces ({}, Landlock ABI {})", m_bwrap_version, m_landlock_abi);
 }
 
+void Sandbox::swap_worktrees() {
+  std::swap(m_layout.worktrees[0], m_layout.worktrees[1]);
+  prepare();
+}
+
 fs::path Sandbox::tmp_of(int side) const {
   return m_layout.tmp_root / (side == 0 ? "base" : "cand");
 }

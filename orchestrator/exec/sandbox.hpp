@@ -73,6 +73,10 @@ class Sandbox {
   // `<shell> -c command`.
   void confine(proc::RunSpec& spec, const std::string& command, int side, const std::filesystem::path& cwd) const;
 
+  // The two worktrees changed roles (session::Workspace::swap_sides): swaps them in the layout and
+  // builds the per-side namespaces again (prepare(), which empties both private /tmp folders).
+  void swap_worktrees();
+
   // Empties side's (0 or 1) private /tmp (a new candidate starts with an empty one); creates it
   // when it is missing.
   void clear_tmp(int side) const;

@@ -170,7 +170,8 @@ SlurmExecutor::Job SlurmExecutor::submit(const std::vector<Command>& commands) {
   if (m_options.local.repeat) spec.repeat = m_options.local.repeat();
   if (m_options.local.max_log_mb) spec.max_log_mb = m_options.local.max_log_mb();
   spec.sandbox = m_options.sandbox;
-  spec.layout = m_options.layout;
+  // The worktrees as they are now: a slot's two change roles after a keep (Sandbox::swap_worktrees).
+  spec.layout = m_options.local.sandbox != nullptr ? m_options.local.sandbox->layout() : m_options.layout;
   spec.config_file = m_options.config_file;
   spec.commands = commands;
   write_spec(job.folder, spec);

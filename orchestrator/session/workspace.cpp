@@ -212,6 +212,21 @@ void Workspace::move_base(const git_oid& commit) {
   m_base_built.clear();
 }
 
+void Workspace::swap_sides(const std::vector<std::string>& protected_globs) {
+  if (m_detached_branch.empty() || !m_base_at_best || m_tampered[0] || m_tampered[1] || !m_patched[1].empty()) {
+    throw Error(fmt::format("{}: the worktrees cannot change roles: not both clean at the best commit",
+                            m_cand.path().string()));
+  }
+  std::swap(m_base, m_cand);
+  std::swap(m_fingerprint[0], m_fingerprint[1]);
+  std::swap(m_quick_keys[0], m_quick_keys[1]);
+  std::swap(m_known[0], m_known[1]);
+  std::swap(m_untracked[0], m_untracked[1]);
+  std::swap(m_patched[0], m_patched[1]);
+  mark_base_built();
+  trust_base(protected_globs);
+}
+
 std::string Workspace::take_edit(bool& made_commits) {
   // An agent that commits (aider does by default) would move the session branch: take its commits
   // back as plain changes, so the branch only ever holds kept experiments.

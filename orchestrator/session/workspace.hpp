@@ -64,6 +64,11 @@ class Workspace {
   void restore();
   // Moves the base worktree to `commit` (verify measures the start commit there).
   void move_base(const git_oid& commit);
+  // Slot pairs only, after keep() and revert(): the candidate worktree, whose build ran on exactly
+  // the tree just kept, becomes the base, built, and the old base becomes the candidate, so the new
+  // best needs no base build. The two folders change roles (side(i), cwd(i) follow them); the
+  // caller swaps its sandbox's worktrees too. The new base's state now is its trusted one.
+  void swap_sides(const std::vector<std::string>& protected_globs);
   // The candidate's change against the best commit as a patch (commits a proposer made are taken
   // back as plain changes first; `made_commits` says whether there were any); the candidate is
   // left clean at the best commit.

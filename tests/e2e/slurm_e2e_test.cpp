@@ -13,6 +13,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -162,8 +163,10 @@ std::map<std::string, json> by_file(const std::vector<json>& records) {
 
 // A session of four patches on Slurm with `executor_extra` (slots); checks the statuses, and that
 // every measured record names the node and Slurm jobs that really ran its runs.
-void check_session(const fs::path& dir, const std::string& config, const std::string& node, bool slots) {
+void check_session(const fs::path& dir, const std::string& config, const std::string& node, bool slots,
+                   const std::function<void(FixtureRepo&)>& adjust = {}) {
   FixtureRepo repo(dir, config);
+  if (adjust) adjust(repo);
   repo.queue_change("01-faster.patch", "Title: Ten percent faster", "speed.txt", "0.9\n");
   repo.queue_change("02-slower.patch", "Title: Ten percent slower", "slow.txt", "1.1\n");
   repo.queue_change("03-gate.patch", "Title: Break the gate", "ok.txt", "not ok\n");
@@ -223,8 +226,20 @@ TEST_F(SlurmE2E, SessionRunsItsBlocksAsJobsAndRecordsNodeAndJobs) {
 
 // Two slots: the next candidate is applied, built and gated while one is measured on the cluster;
 // the verdicts are the serial ones.
+// With a build, the slot that kept swaps its worktrees (the kept candidate's is the new base):
+// the jobs must confine each side to its worktree as it is now. Every benchmark run writes a stamp
+// into its own worktree, which the sandbox refuses in the other one.
 TEST_F(SlurmE2E, TwoSlotsGiveTheSameVerdicts) {
-  check_session(tmp.path(), slurm_config("  slots: 2\n"), m_node, true);
+  check_session(tmp.path(), slurm_config("  slots: 2\nbuild:\n  command: \"true\"\n"), m_node, true,
+                [](FixtureRepo& repo) {
+                  std::string cfg = read_text(repo.root / "autoresearch.config.yaml");
+                  const std::string from = "  command: COUNTER=";
+                  cfg.replace(cfg.find(from), from.size(), "  command: touch ran.stamp && COUNTER=");
+                  write_text(repo.root / "autoresearch.config.yaml", cfg);
+                  write_text(repo.root / ".gitignore", "ran.stamp\n");
+                  git(repo.root, "add -A");
+                  git(repo.root, "commit -qm 'benchmark writes a stamp'");
+                });
 }
 
 // Makes every benchmark run sleep `seconds` first while `marker` exists, so a test can act while
