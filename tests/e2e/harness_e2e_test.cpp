@@ -37,6 +37,17 @@ class HarnessE2E : public ::testing::Test {
 
 // score = 100 * speed.txt; every run writes its answer to out.txt (ignored, so a stale copy from
 // an earlier run stays in a worktree) and notes in the trace which worktree it ran in.
+// Adds to the queued patch `name` the change that makes the fixture's benchmark twice as fast
+// (speed.txt 0.5), so that only a gate can stop it.
+void make_faster_too(FixtureRepo& repo, const std::string& name) {
+  const fs::path queued = repo.root / "experiments" / name;
+  const std::string text = read_text(queued);
+  repo.queue_change("faster.tmp", "Title: x", "speed.txt", "0.5\n");
+  const std::string speed = read_text(repo.root / "experiments" / "faster.tmp");
+  fs::remove(repo.root / "experiments" / "faster.tmp");
+  write_text(queued, text + speed.substr(speed.find("diff --git")));
+}
+
 std::string output_bench(const fs::path& trace) {
   return "#!/bin/sh\n"
          "echo \"bench $(basename \"$PWD\")\" >> " + shell_quote(trace.string()) + "\n"
@@ -74,14 +85,8 @@ std::string run_output_gate_session(const fs::path& dir, int warmup) {
   fs::remove(trace);
 
   repo.queue_change("01-broken.patch", "Title: Faster but wrong", "answer.txt", "41\n");
-  {
-    // The same patch also makes it faster: a wrong answer must not be kept for its speed.
-    std::string text = read_text(repo.root / "experiments" / "01-broken.patch");
-    repo.queue_change("tmp.patch", "Title: x", "speed.txt", "0.5\n");
-    std::string speed = read_text(repo.root / "experiments" / "tmp.patch");
-    fs::remove(repo.root / "experiments" / "tmp.patch");
-    write_text(repo.root / "experiments" / "01-broken.patch", text + speed.substr(speed.find("diff --git")));
-  }
+  // The same patch also makes it faster: a wrong answer must not be kept for its speed.
+  make_faster_too(repo, "01-broken.patch");
   repo.queue_change("02-good.patch", "Title: Faster and right", "speed.txt", "0.5\n");
   git(repo.root, "add -A");
   git(repo.root, "commit -q -m 'queue'");
@@ -136,21 +141,9 @@ TEST_F(HarnessE2E, DriftCheckGateSeesThePatchAndAKeepCommitsNewFiles) {
   // 01 bumps a dependency (and is faster): the drift check must see it. 02 is faster through a
   // new file: kept, and the new file is in the kept commit.
   repo.queue_change("01-bump.patch", "Title: Bump libfoo", "deps.lock", "libfoo 2.0\n");
-  {
-    std::string text = read_text(repo.root / "experiments" / "01-bump.patch");
-    repo.queue_change("tmp.patch", "Title: x", "speed.txt", "0.5\n");
-    std::string speed = read_text(repo.root / "experiments" / "tmp.patch");
-    fs::remove(repo.root / "experiments" / "tmp.patch");
-    write_text(repo.root / "experiments" / "01-bump.patch", text + speed.substr(speed.find("diff --git")));
-  }
+  make_faster_too(repo, "01-bump.patch");
   repo.queue_change("02-new-file.patch", "Title: Faster with a note", "notes/new.txt", "fast\n");
-  {
-    std::string text = read_text(repo.root / "experiments" / "02-new-file.patch");
-    repo.queue_change("tmp.patch", "Title: x", "speed.txt", "0.5\n");
-    std::string speed = read_text(repo.root / "experiments" / "tmp.patch");
-    fs::remove(repo.root / "experiments" / "tmp.patch");
-    write_text(repo.root / "experiments" / "02-new-file.patch", text + speed.substr(speed.find("diff --git")));
-  }
+  make_faster_too(repo, "02-new-file.patch");
   commit_all(repo, "queue");
   CliResult run = run_cli(repo.root, "run");
   ASSERT_EQ(run.exit_code, 0) << run.output;

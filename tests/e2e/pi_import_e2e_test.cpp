@@ -16,10 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in:\n" << haystack;
-}
+using ar::test::contains;
 
 // A git repository holding a copy of the fixture, committed (what .gitignore ignores stays
 // untracked, as in a real checkout).

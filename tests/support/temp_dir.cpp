@@ -76,4 +76,21 @@ std::string shell_quote(const std::string& text) {
   return out + "'";
 }
 
+std::string git_in(const std::filesystem::path& dir, const std::string& args) {
+  std::string out;
+  const int rc = shell("cd " + shell_quote(dir.string()) +
+                           " && GIT_CONFIG_GLOBAL=/dev/null git -c user.name=t -c user.email=t@t "
+                           "-c init.defaultBranch=main " +
+                           args,
+                       &out);
+  if (rc != 0) ADD_FAILURE() << "git " << args << " (in " << dir << ") exited " << rc << ":\n" << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
+  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in:\n" << haystack;
+}
+
 } // namespace ar::test

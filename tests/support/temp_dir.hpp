@@ -2,6 +2,8 @@
 // A fresh temp dir per test: removed when the test passed, kept (and its path printed) when it
 // failed, so the evidence survives.
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 
@@ -30,5 +32,10 @@ std::string read_text(const std::filesystem::path& path);
 int shell(const std::string& command, std::string* output = nullptr);
 // Quotes a string for /bin/sh.
 std::string shell_quote(const std::string& text);
+// Runs `git <args>` in `dir` for a fixture: no global config, a fixed identity, `main` as the
+// first branch. A failing command fails the test; returns the output without trailing newlines.
+std::string git_in(const std::filesystem::path& dir, const std::string& args);
+// Whether `needle` is in `haystack`; on failure the message shows both.
+::testing::AssertionResult contains(const std::string& haystack, const std::string& needle);
 
 } // namespace ar::test

@@ -24,16 +24,7 @@ std::string lines_with(int changed, const std::string& value) {
 
 class GitMerge : public ::testing::Test {
  protected:
-  std::string git(const std::string& args, const fs::path& dir) {
-    std::string out;
-    int rc = test::shell("cd " + shell_quote(dir.string()) +
-                             " && GIT_CONFIG_GLOBAL=/dev/null git -c user.name=t -c user.email=t@t "
-                             "-c init.defaultBranch=main " + args,
-                         &out);
-    if (rc != 0) ADD_FAILURE() << "git " << args << " exited " << rc << ":\n" << out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
+  std::string git(const std::string& args, const fs::path& dir) { return test::git_in(dir, args); }
   std::string git(const std::string& args) { return git(args, m_repo); }
 
   // start: f.txt with 12 lines; next: line 3 changed. The patch (against start) changes line 5,

@@ -19,15 +19,7 @@ using test::write_text;
 
 class GitRestore : public ::testing::Test {
  protected:
-  std::string git(const std::string& args, const fs::path& dir) {
-    std::string out;
-    int rc = test::shell("cd " + shell_quote(dir.string()) +
-                             " && git -c user.name=t -c user.email=t@t -c init.defaultBranch=main " + args,
-                         &out);
-    if (rc != 0) ADD_FAILURE() << "git " << args << " exited " << rc << ":\n" << out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
+  std::string git(const std::string& args, const fs::path& dir) { return test::git_in(dir, args); }
   std::string git(const std::string& args) { return git(args, m_repo); }
 
   // main: a.txt, b.txt, keep/c.txt, old/name.txt, .gitignore; side: a.txt changed, b.txt deleted,

@@ -19,10 +19,7 @@ using ar::test::TempDir;
 using ar::test::write_text;
 using nlohmann::json;
 
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in:\n" << haystack;
-}
+using ar::test::contains;
 
 std::string joined(const std::vector<std::string>& lines) {
   std::string out;

@@ -22,10 +22,7 @@ using ar::test::TempDir;
 using ar::test::write_text;
 using nlohmann::json;
 
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in:\n" << haystack;
-}
+using ar::test::contains;
 
 json header(const std::string& session, const std::string& start_commit) {
   return {{"type", "header"},

@@ -14,10 +14,7 @@ using ar::test::read_text;
 using ar::test::TempDir;
 using nlohmann::json;
 
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in:\n" << haystack;
-}
+using ar::test::contains;
 
 ::testing::AssertionResult lacks(const std::string& haystack, const std::string& needle) {
   if (haystack.find(needle) == std::string::npos) return ::testing::AssertionSuccess();

@@ -24,10 +24,7 @@ const std::string k_git =
     "env -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_SYSTEM=/dev/null "
     "git -c user.name=t -c user.email=t@t -c init.defaultBranch=main";
 
-::testing::AssertionResult contains(const std::string& haystack, const std::string& needle) {
-  if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "\"" << needle << "\" not found in:\n" << haystack;
-}
+using ar::test::contains;
 
 const std::string k_diff =
     "diff --git a/src/x.c b/src/x.c\n"
