@@ -119,7 +119,7 @@ struct Limits {
 
 // The A/A run (base against itself) that measures the session's noise.
 struct Calibration {
-  int pairs = 16;          // base/base pairs (8 balanced blocks: the prior has 7 df)
+  int pairs = 32;          // base/base pairs (16 balanced blocks: the prior has 15 df)
   bool on_start = true;    // calibrate once when a session starts
   double level_change = 0.20;  // calibrate again when the best's level moves by more (0: never)
   double noise_band = 2;       // ... or the rolling noise leaves [cv / band, cv * band] (0: never)

@@ -55,7 +55,7 @@ decision:
   max_pairs: 12                # first-block pairs before giving up as inconclusive (>= 3; rounded up to even)
   looks: [2, 4, 6, 8, 10, 12]  # block ends at which to decide; strictly increasing, last = max_pairs
   confirmation_pairs: 12       # most pairs of the confirmation block every keep needs; 0: none
-  confirmation_alpha: 0.05     # false-agree rate of the confirmation block, in (0, 0.5]
+  confirmation_alpha: 0.04     # false-agree rate of the confirmation block, in (0, 0.5]
   beta: 0.1                    # sprt only: accepted miss rate for an effect of exactly min_effect
   sprt_clip: 3                 # sprt only: pairs are clipped to median +- this many robust sigmas
 
@@ -90,7 +90,7 @@ limits:
   on_plateau: stop             # stop, or next_source (go on with the next source in sources.order)
 
 calibration:                   # the A/A run: the base measured against itself to learn the noise
-  pairs: 16                    # base/base pairs (also `autoresearch calibrate`); the noise the rule pools
+  pairs: 32                    # base/base pairs (also `autoresearch calibrate`); the noise the rule pools
   on_start: true               # calibrate when a session starts; refuse to run a harness that fails it
   level_change: 20%            # calibrate again when the best commit's level moves by more than this (0: never)
   noise_band: 2                # ... or the rolling noise of the base side leaves calibrated x/ this (0: never)

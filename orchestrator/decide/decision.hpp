@@ -68,7 +68,7 @@ struct Rule {
   int max_pairs = 12;        // of the first block; a multiple of k_block_pairs
   std::vector<int> looks{2, 4, 6, 8, 10, 12};  // block ends, strictly increasing, last = max_pairs
   int confirmation_pairs = 12;      // most pairs of the confirmation block; 0: none (a pass keeps)
-  double confirmation_alpha = 0.05;  // the confirmation block's false-agree budget
+  double confirmation_alpha = 0.04;  // the confirmation block's false-agree budget
   double beta = 0.10;       // sprt only: accepted miss rate for an effect of exactly min_effect
   double sprt_clip = 3.0;   // sprt only: d is clipped to median +- sprt_clip robust sigmas; > 0
 };

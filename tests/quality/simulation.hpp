@@ -70,12 +70,12 @@ struct RuleSpec {
   std::string name;
   RuleKind kind = RuleKind::decide;
   decide::Rule rule;  // for RuleKind::decide
-  int calibration_pairs = 16;  // A/A pairs measured before the experiment; 0: no prior
+  int calibration_pairs = 32;  // A/A pairs measured before the experiment; 0: no prior
   int fixed_pairs = 9;
   double alpha = 0.05;
 };
 
-// The table's rows: ours (the default decide::Rule with a 16-pair calibration), ours without the
+// The table's rows: ours (the default decide::Rule with a 32-pair calibration), ours without the
 // confirmation block, sprt and fixed (first block only), one run per side, and Mann-Whitney 9 vs 9.
 std::vector<RuleSpec> standard_rules();
 

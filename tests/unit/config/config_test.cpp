@@ -187,9 +187,9 @@ TEST_F(ConfigLoad, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.decision.max_pairs, 12);
   EXPECT_EQ(c.decision.looks, (std::vector<int>{2, 4, 6, 8, 10, 12}));
   EXPECT_EQ(c.decision.confirmation_pairs, 12);
-  EXPECT_DOUBLE_EQ(c.decision.confirmation_alpha, 0.05);
+  EXPECT_DOUBLE_EQ(c.decision.confirmation_alpha, 0.04);
   EXPECT_EQ(c.benchmark.pause, 3s);
-  EXPECT_EQ(c.calibration.pairs, 16);
+  EXPECT_EQ(c.calibration.pairs, 32);
   EXPECT_EQ(c.sources.queue.dir, "experiments");
   EXPECT_EQ(c.limits.max_experiments, 0);
   EXPECT_EQ(c.limits.max_duration, 0ms);

@@ -28,16 +28,9 @@ constexpr std::uint64_t k_seed = 7340033;
 // change that makes it worse fails; the bound is the target wherever the rule meets it.
 double reached(const Target& target, const NoiseModel& noise) {
   const bool target_noise = noise.name == standard_noise_models().at(k_target_noise).name;
-  if (target.kind == Target::Kind::keep_at_least && target.effect == -0.02 && target_noise) return 0.70;
-  if (target.kind == Target::Kind::runs_at_most && target.effect == -0.10 && target_noise) return 11.5;
-  // At 10% noise with streaks, a 2% regression passes both blocks about 3 times in 1,000.
-  if (target.kind == Target::Kind::keep_at_most && target.effect == 0.02 && noise.cv >= 0.1 && noise.streak_rate > 0)
-    return 0.004;
-  if (target.kind == Target::Kind::coverage_at_least) {
-    // One side slowed for several pairs in a row looks like an effect to any test on a short
-    // stretch of runs (see the docs).
-    if (noise.streak_rate > 0) return 0.85;
-  }
+  // The only target missed: power for a 2% win at 1% noise with outliers, given up for the
+  // false-keep and coverage targets (docs/decision-quality.md gives the trade-off).
+  if (target.kind == Target::Kind::keep_at_least && target.effect == -0.02 && target_noise) return 0.65;
   return target.bound;
 }
 
@@ -233,8 +226,7 @@ TEST(DecisionQuality, MarkdownTableHasEveryRuleAndEffect) {
   t.cells.assign(1, std::vector<std::vector<Cell>>(t.rules.size()));
   for (std::size_t r = 0; r < t.rules.size(); ++r) {
     for (std::size_t e = 0; e < t.effects.size(); ++e) {
-      t.cells[0][r].push_back(simulate(t.noises[0], 0, t.effects[e], static_cast<int>(e),
-                                       t.rules[r], 20, 1));
+      t.cells[0][r].push_back(simulate(t.noises[0], 0, t.effects[e], static_cast<int>(e), t.rules[r], 20, 1));
     }
   }
   const std::string md = markdown_table(t);
@@ -245,5 +237,5 @@ TEST(DecisionQuality, MarkdownTableHasEveryRuleAndEffect) {
   EXPECT_EQ(format_effect(0), "0");
 }
 
-} // namespace
-} // namespace ar::quality
+}  // namespace
+}  // namespace ar::quality

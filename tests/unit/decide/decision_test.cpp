@@ -16,8 +16,7 @@ namespace {
 
 // Base runs with about 1% spread around 100 (the same list for every fixture, so only the
 // candidate side differs between them).
-const std::vector<double> k_base = {100.0, 101.0, 99.2, 100.6, 99.5, 100.3,
-                                    98.9,  100.9, 99.7, 100.1, 99.4, 100.8};
+const std::vector<double> k_base = {100.0, 101.0, 99.2, 100.6, 99.5, 100.3, 98.9, 100.9, 99.7, 100.1, 99.4, 100.8};
 
 // Candidate = base * ratio[i] for the first ratio.size() pairs.
 Paired with_ratios(const std::vector<double>& ratios) {
@@ -48,8 +47,7 @@ struct LookRun {
 
 // Walks the rule's looks like the loop does, stopping at the first decision.
 LookRun run_looks(const Paired& samples, Direction direction, const Rule& rule = {}, const Prior& prior = {},
-                  const std::map<std::string, Paired>& guard_samples = {},
-                  const std::vector<GuardSpec>& guards = {}) {
+                  const std::map<std::string, Paired>& guard_samples = {}, const std::vector<GuardSpec>& guards = {}) {
   LookRun run;
   for (int look : rule.looks) {
     auto n = static_cast<std::size_t>(look);
@@ -65,11 +63,9 @@ LookRun run_looks(const Paired& samples, Direction direction, const Rule& rule =
 const Prior k_prior{0.014, 7};
 
 // 10% lower with about 1% noise on the ratio.
-const std::vector<double> k_win = {0.90, 0.91, 0.895, 0.905, 0.90, 0.89,
-                                   0.91, 0.90, 0.898, 0.902, 0.90, 0.906};
+const std::vector<double> k_win = {0.90, 0.91, 0.895, 0.905, 0.90, 0.89, 0.91, 0.90, 0.898, 0.902, 0.90, 0.906};
 // 10% higher with the same noise.
-const std::vector<double> k_loss = {1.10, 1.11, 1.095, 1.105, 1.10, 1.09,
-                                    1.11, 1.10, 1.098, 1.102, 1.10, 1.106};
+const std::vector<double> k_loss = {1.10, 1.11, 1.095, 1.105, 1.10, 1.09, 1.11, 1.10, 1.098, 1.102, 1.10, 1.106};
 
 TEST(DecisionLooks, LooksAreBlockEnds) {
   Rule rule;
@@ -110,6 +106,25 @@ TEST(DecisionRule, WithoutCalibrationOneBlockDecidesNothing) {
   EXPECT_GT(run.pairs, 2);
   EXPECT_LE(run.pairs, 6);
   EXPECT_FALSE(run.verdict.primary.pooled);
+}
+
+TEST(DecisionRule, AClearWinWithAHiccupInItsFirstBlockStillPassesAtTwoPairs) {
+  // The second pair's base run was slowed by a 20% hiccup: the block is far noisier than
+  // calibrated, so it is not pooled, but both pairs alone show the 10% win.
+  const Paired hiccup = with_ratios({0.90, 0.75});
+  const Verdict v = evaluate(hiccup, Direction::lower, {}, {}, Rule{}, k_prior);
+  EXPECT_EQ(v.outcome, Outcome::keep);
+  EXPECT_FALSE(v.primary.pooled);
+  // The interval is the hull of the two pairs' own intervals: it holds the clean pair's -10%.
+  EXPECT_LT(v.primary.ci_low, -0.25);
+  EXPECT_GT(v.primary.ci_high, -0.10);
+  EXPECT_LT(v.primary.ci_high, 0);
+  // A no-op with the same hiccup: its clean pair shows nothing, so nothing is decided yet.
+  const Verdict noop = evaluate(with_ratios({1.0, 0.80}), Direction::lower, {}, {}, Rule{}, k_prior);
+  EXPECT_EQ(noop.outcome, Outcome::undecided);
+  // Mirrored for a higher-is-better metric: the hiccup slows the candidate's throughput.
+  const Verdict up = evaluate(with_ratios({1.10, 1.30}), Direction::higher, {}, {}, Rule{}, k_prior);
+  EXPECT_EQ(up.outcome, Outcome::keep);
 }
 
 TEST(DecisionRule, ClearRegressionIsDiscardedAfterTwoPairs) {
@@ -170,7 +185,7 @@ TEST(DecisionRule, ARegressionIsNamedOnlyWhenTheReportedIntervalIsWhollyWorse) {
 
 TEST(DecisionRule, SmallPromisingEffectIsUndecidedThenInconclusive) {
   // About 1.6% better, with several percent of noise per pair.
-  const std::vector<double> d = {-0.050, 0.020, -0.017, 0.015,  -0.045, -0.017,
+  const std::vector<double> d = {-0.050, 0.020,  -0.017, 0.015, -0.045, -0.017,
                                  0.025,  -0.018, -0.040, 0.007, -0.017, -0.050};
   std::vector<double> ratios;
   for (double x : d) ratios.push_back(std::exp(x));
@@ -256,6 +271,32 @@ TEST(DecisionConfirmation, AnUntestableBlockGrowsByOneBlock) {
   const Verdict v = evaluate_confirmation(pass, {hiccup, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
   EXPECT_EQ(v.outcome, Outcome::undecided);
   EXPECT_EQ(v.confirmation_pairs, 4);
+}
+
+TEST(DecisionConfirmation, AHiccupOnTheBaseSideDoesNotHideAClearWin) {
+  const Verdict pass = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{}, k_prior);
+  const std::map<std::string, Paired> none;
+  // The base run of one pair slowed by 25%: both pairs still show the win on their own.
+  const Paired hiccup = with_ratios({0.9, 0.72});
+  const Verdict v = evaluate_confirmation(pass, {hiccup, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
+  EXPECT_EQ(v.outcome, Outcome::keep);
+  EXPECT_LT(v.primary.ci_low, -0.28);
+  EXPECT_GT(v.primary.ci_high, -0.10);
+}
+
+TEST(DecisionConfirmation, TheCalibratedNoiseCountsAtItsUpperBound) {
+  const Verdict pass = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{}, k_prior);
+  const std::map<std::string, Paired> none;
+  const Paired block = with_ratios({0.985, 0.98, 0.99, 0.98});
+  const Effect plain = estimate(block, Direction::lower, k_prior);
+  const Verdict v = evaluate_confirmation(pass, {block, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
+  // Same estimate, a wider interval: a calibration of 16 pairs (7 df) may be 1.8 times too quiet
+  // at its upper 95% bound.
+  EXPECT_NEAR(v.primary.change, plain.change, 1e-12);
+  const double plain_width = plain.ci_high - plain.ci_low;
+  const double width = v.primary.ci_high - v.primary.ci_low;
+  EXPECT_GT(width, 1.3 * plain_width);
+  EXPECT_GT(v.primary.p_better, plain.p_better);
 }
 
 TEST(DecisionGuards, SignificantGuardRegressionDiscardsAClearWin) {
@@ -362,8 +403,9 @@ double kept_fraction(double true_ratio, unsigned seed) {
     if (run.verdict.outcome != Outcome::keep) continue;
     Verdict v = evaluate_confirmation(run.verdict, {pairs(run.verdict.confirmation_pairs), none, none},
                                       Direction::lower, {}, {}, rule, prior);
-    if (v.outcome == Outcome::undecided) v = evaluate_confirmation(run.verdict, {pairs(v.confirmation_pairs), none, none},
-                                                                  Direction::lower, {}, {}, rule, prior);
+    if (v.outcome == Outcome::undecided)
+      v = evaluate_confirmation(run.verdict, {pairs(v.confirmation_pairs), none, none}, Direction::lower, {}, {}, rule,
+                                prior);
     if (v.outcome == Outcome::keep) ++kept;
   }
   return static_cast<double>(kept) / trials;
@@ -381,5 +423,5 @@ TEST(DecisionSimulation, FivePercentImprovementIsUsuallyKept) {
   EXPECT_GE(kept, 0.95);
 }
 
-} // namespace
-} // namespace ar::decide
+}  // namespace
+}  // namespace ar::decide
