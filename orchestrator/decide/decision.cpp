@@ -27,6 +27,10 @@ constexpr double k_powered_multiple = 2;   // ... against this multiple of min_e
 // The confirmation block pools the calibrated sigma raised to this one-sided upper confidence
 // bound (chi-square, the calibration's df): see evaluate_confirmation.
 constexpr double k_confirmation_sigma_level = 0.05;
+// ... computed with at least this many degrees of freedom (the default calibration's: 32 pairs, 16
+// blocks). A shorter calibration's few df already widen its t quantile; its chi-square bound on top
+// (16 times sigma at 1 df) failed to confirm a 50% win measured at 0.3% noise.
+constexpr double k_confirmation_min_df = 15;
 constexpr int k_sprt_first_pair = 5;         // fewer pairs give no usable sigma
 constexpr double k_sprt_sigma_level = 0.25;  // sigma is raised to its upper 75% bound
 
@@ -454,8 +458,9 @@ Verdict evaluate_confirmation(const Verdict& first, const Block& block, Directio
   // at its upper 95% confidence bound (docs/decision-quality.md).
   Prior upper = prior;
   if (upper.known()) {
-    const boost::math::chi_squared chi(upper.df);
-    upper.sd_pair *= std::sqrt(upper.df / boost::math::quantile(chi, k_confirmation_sigma_level));
+    const double df = std::max(upper.df, k_confirmation_min_df);
+    const boost::math::chi_squared chi(df);
+    upper.sd_pair *= std::sqrt(df / boost::math::quantile(chi, k_confirmation_sigma_level));
   }
   const Stats stats = compute(block.primary, direction, upper);
   const double alpha = rule.confirmation_alpha;

@@ -426,7 +426,8 @@ TEST_F(LoopTest, ABestThatMovedIsCalibratedAgainWithTheReasonRecorded) {
     json j = json::parse(line);
     if (j["type"] == "calibration") cal.push_back(j);
   }
-  ASSERT_EQ(cal.size(), 2u) << "the start's, and one after the keep halved the level";
+  ASSERT_EQ(cal.size(), 2u) << "the start's, and one after the keep halved the level:\n"
+                            << read_text(root / "results.jsonl");
   EXPECT_EQ(cal[0]["reason"], "");
   EXPECT_NE(cal[1]["reason"].get<std::string>().find("level moved -"), std::string::npos) << cal[1].dump();
   EXPECT_NE(cal[1]["reason"].get<std::string>().find("(more than 20%)"), std::string::npos) << cal[1].dump();

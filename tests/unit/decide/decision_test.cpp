@@ -290,13 +290,25 @@ TEST(DecisionConfirmation, TheCalibratedNoiseCountsAtItsUpperBound) {
   const Paired block = with_ratios({0.985, 0.98, 0.99, 0.98});
   const Effect plain = estimate(block, Direction::lower, k_prior);
   const Verdict v = evaluate_confirmation(pass, {block, none, none}, Direction::lower, {}, {}, Rule{}, k_prior);
-  // Same estimate, a wider interval: a calibration of 16 pairs (7 df) may be 1.8 times too quiet
-  // at its upper 95% bound.
+  // Same estimate, a wider interval: a calibration may be 1.44 times too quiet at its upper 95%
+  // bound (computed at 15 df, the default calibration's, when it has fewer).
   EXPECT_NEAR(v.primary.change, plain.change, 1e-12);
   const double plain_width = plain.ci_high - plain.ci_low;
   const double width = v.primary.ci_high - v.primary.ci_low;
   EXPECT_GT(width, 1.3 * plain_width);
   EXPECT_GT(v.primary.p_better, plain.p_better);
+}
+
+TEST(DecisionConfirmation, AShortCalibrationStillConfirmsAPlainWin) {
+  // calibration.pairs 4 gives 1 df: its chi-square upper bound alone would be 16 times sigma,
+  // and at t with 1 df a 50% win measured at 0.3% noise went unconfirmed (LoopTest saw it).
+  const Prior short_calibration{0.0085, 1};
+  const Verdict pass = evaluate(prefix(with_ratios(k_win), 2), Direction::lower, {}, {}, Rule{}, short_calibration);
+  const std::map<std::string, Paired> none;
+  const Paired block = with_ratios({0.501, 0.499});
+  const Verdict v =
+      evaluate_confirmation(pass, {block, none, none}, Direction::lower, {}, {}, Rule{}, short_calibration);
+  EXPECT_EQ(v.outcome, Outcome::keep) << v.reason << " p " << v.primary.p_better;
 }
 
 TEST(DecisionGuards, SignificantGuardRegressionDiscardsAClearWin) {
