@@ -1,7 +1,7 @@
 // autoresearch_realnoise_analyze: the tables of the real-noise decision benchmark, from the files
 // bench/realnoise/run.sh writes: labels.tsv (patch file, class, per-mille factor), truth.tsv
 // (patch file, class, pair, base seconds, candidate seconds) and sessions.tsv (name, results.jsonl,
-// burner start or "-", seconds). Prints Markdown. Exit 2 on unreadable or malformed input, naming
+// burner start or "-", seconds, and optionally the executor, e.g. "slots 2, pause"). Prints Markdown. Exit 2 on unreadable or malformed input, naming
 // the file and line.
 #include <algorithm>
 #include <cmath>
@@ -77,7 +77,7 @@ struct Truth {
 };
 
 struct Experiment {
-  std::string cls, session, status, reason;
+  std::string cls, session, executor, status, reason;
   bool burner = false;
   int pairs = 0;
   double noise = std::nan("");
@@ -97,6 +97,52 @@ std::string rate(int k, int n, bool upper) {
 }
 
 bool is_win(const std::string& cls) { return cls.rfind("win", 0) == 0; }
+
+double median(std::vector<double> x) {
+  if (x.empty()) return std::nan("");
+  std::sort(x.begin(), x.end());
+  const std::size_t m = x.size() / 2;
+  return x.size() % 2 ? x[m] : (x[m - 1] + x[m]) / 2;
+}
+
+// The executors side by side (run.sh --slots 1,2): false keeps, wins kept and the A/A noise of the
+// no-ops, with the spread of that noise over each executor's sessions, so that a rise can be told
+// from the sessions' own variation. Experiments under the CPU burner are left out.
+void print_executors(const std::vector<std::string>& executors, const std::vector<Experiment>& exps) {
+  fmt::print("\n## Per executor\n\n");
+  fmt::print("Sessions run in turn with each executor; experiments under the CPU burner left out. A/A noise: the "
+             "run-to-run noise of the no-op experiments (as in the noise bands), median over the experiments, and "
+             "the range of the per-session medians.\n\n");
+  fmt::print("| executor | sessions | no-ops kept | regressions kept | win-3% kept | win-8% kept | runs per no-op | "
+             "A/A noise, median | per-session medians |\n|---|---:|---|---|---|---|---:|---:|---|\n");
+  for (const auto& ex : executors) {
+    int nn = 0, nk = 0, rn = 0, rk = 0, w3n = 0, w3k = 0, w8n = 0, w8k = 0, noop_runs = 0;
+    std::vector<double> noise;
+    std::map<std::string, std::vector<double>> per_session;
+    for (const auto& e : exps) {
+      if (e.executor != ex || e.burner || !measured(e)) continue;
+      const bool keep = e.status == "keep";
+      if (e.cls == "noop") {
+        nn += 1, nk += keep, noop_runs += 2 * e.pairs;
+        if (std::isfinite(e.noise)) noise.push_back(e.noise), per_session[e.session].push_back(e.noise);
+      } else if (e.cls.rfind("regression", 0) == 0) {
+        rn += 1, rk += keep;
+      } else if (e.cls == "win-3%") {
+        w3n += 1, w3k += keep;
+      } else if (e.cls == "win-8%") {
+        w8n += 1, w8k += keep;
+      }
+    }
+    std::vector<double> session_medians;
+    for (const auto& [name, v] : per_session) session_medians.push_back(median(v));
+    std::sort(session_medians.begin(), session_medians.end());
+    fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", ex, per_session.size(), rate(nk, nn, true),
+               rate(rk, rn, true), rate(w3k, w3n, false), rate(w8k, w8n, false),
+               nn ? fmt::format("{:.1f}", static_cast<double>(noop_runs) / nn) : "–", pct(median(noise), 2),
+               session_medians.empty() ? "–"
+                                       : fmt::format("{}–{}", pct(session_medians.front(), 2), pct(session_medians.back(), 2)));
+  }
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"Tables of the real-noise decision benchmark (bench/realnoise/run.sh)"};
@@ -166,10 +212,16 @@ int run(int argc, char** argv) {
     std::string name, burner;
     long seconds = 0;
     int experiments = 0, kept = 0;
+    std::string executor;
   };
   std::vector<SessionRow> session_rows;
-  for (const auto& row : read_tsv(sessions_path, 4)) {
-    SessionRow srow{row[0], row[2], static_cast<long>(number(row[3], sessions_path)), 0, 0};
+  std::vector<std::string> executors;  // in order of first appearance
+  for (const auto& row : read_tsv(sessions_path, 4, 5)) {
+    SessionRow srow{row[0], row[2], static_cast<long>(number(row[3], sessions_path)), 0, 0,
+                    row.size() == 5 ? row[4] : "slots 1"};
+    if (std::find(executors.begin(), executors.end(), srow.executor) == executors.end()) {
+      executors.push_back(srow.executor);
+    }
     std::ifstream in(row[1]);
     if (!in) throw Failure(fmt::format("{}: cannot read", row[1]));
     std::string line;
@@ -196,6 +248,7 @@ int run(int argc, char** argv) {
       Experiment e;
       e.cls = cls->second;
       e.session = row[0];
+      e.executor = srow.executor;
       e.status = j.value("status", "");
       e.reason = j.value("reason", "");
       e.pairs = j.value("pairs", 0);
@@ -338,10 +391,12 @@ int run(int argc, char** argv) {
                rate(kb, nb, !is_win(cls)));
   }
 
+  if (executors.size() > 1) print_executors(executors, exps);
+
   fmt::print("\n## Sessions and calibrations\n\n");
-  fmt::print("| session | experiments | kept | seconds | CPU burner from |\n|---|---:|---:|---:|---|\n");
+  fmt::print("| session | executor | experiments | kept | seconds | CPU burner from |\n|---|---|---:|---:|---:|---|\n");
   for (const auto& s : session_rows) {
-    fmt::print("| {} | {} | {} | {} | {} |\n", s.name, s.experiments, s.kept, s.seconds, s.burner);
+    fmt::print("| {} | {} | {} | {} | {} | {} |\n", s.name, s.executor, s.experiments, s.kept, s.seconds, s.burner);
   }
   int broken = 0;
   std::vector<double> cvs, detectable;

@@ -3,20 +3,22 @@
 # machine's noise, with patches whose true effect is known. Everything happens in a temp dir that
 # is removed on exit (unless --keep); the repository this script lives in is never touched.
 #
-#   bench/realnoise/run.sh [--sessions N] [--noops N] [--truth-pairs N] [--units N]
-#                          [--burner-session K] [--burner-after S] [--cpus LIST]
+#   bench/realnoise/run.sh [--sessions N] [--noops N] [--copies N] [--truth-pairs N] [--units N]
+#                          [--burner-session K] [--burner-after S] [--cpus LIST] [--slots LIST]
 #                          [--binary PATH] [--analyzer PATH] [--keep DIR] [--quick]
 #
 # 1. A scratch git repository holds workload.c (a radix sort and hash, timed in-process) and one
 #    slot file per patch, each a per-mille factor on the work. Patches: --noops no-ops that only
 #    edit a slot's comment or whitespace (the binary stays byte for byte the same: checked), and one
 #    each of +2% and +5% (regressions) and -3% and -8% (wins) that move a slot's factor (checked
-#    to change the binary).
+#    to change the binary); --copies N gives N patches of each effect, each on its own slot.
 # 2. Ground truth: each effect patch's binary against the base binary in --truth-pairs
 #    interleaved pairs (AB, BA, ...), pinned to the sessions' CPUs with taskset when it exists.
 # 3. N sessions of the real `autoresearch run` over the queue of all patches in a shuffled order
 #    (default config: calibration at the start, balanced blocks, confirmation block); in session K
 #    (--burner-session, default the last; 0: none) a CPU burner starts --burner-after seconds in.
+#    --slots 1,2 runs the sessions in turn with `executor: {kind: local, slots: 1}` and `slots: 2`
+#    (an entry N:run sets `background: run`), so the tables compare the executors.
 # 4. autoresearch_realnoise_analyze prints the tables from the sessions' results.jsonl.
 set -euo pipefail
 
@@ -27,20 +29,25 @@ binary="$repo_root/build/autoresearch"
 analyzer=""
 sessions=5
 noops=12
+copies=1
 truth_pairs=40
 units=1500
 burner_session=-1
 burner_after=60
 cpus=""
+slots_list="1"
 keep_dir=""
 
 usage() {
   sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   echo "Options: --sessions N (default 5), --noops N (no-op patches per session, default 12),"
+  echo "  --copies N (patches of each effect class per session, default 1),"
   echo "  --truth-pairs N (ground-truth pairs per effect patch, default 40), --units N (the workload's"
   echo "  base repetitions, default 1500: about 0.12 s a run on an idle core of this machine, 0.6 s on a busy one),"
   echo "  --burner-session K (default: the last session; 0: no burner), --burner-after S (default 60),"
   echo "  --cpus LIST (benchmark.cpus of the sessions, default the loop's own default, auto),"
+  echo "  --slots LIST (executor slots of session i: entry i of the comma-separated LIST, in turn;"
+  echo "  N or N:run for background: run; default 1),"
   echo "  --binary PATH (default build/autoresearch), --analyzer PATH (default"
   echo "  build/bench/autoresearch_realnoise_analyze), --keep DIR (copy the ground truth and each"
   echo "  session's journal there as it ends; rerun the analyzer on them with --labels, --truth and"
@@ -51,11 +58,13 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --sessions) sessions="$2"; shift 2 ;;
     --noops) noops="$2"; shift 2 ;;
+    --copies) copies="$2"; shift 2 ;;
     --truth-pairs) truth_pairs="$2"; shift 2 ;;
     --units) units="$2"; shift 2 ;;
     --burner-session) burner_session="$2"; shift 2 ;;
     --burner-after) burner_after="$2"; shift 2 ;;
     --cpus) cpus="$2"; shift 2 ;;
+    --slots) slots_list="$2"; shift 2 ;;
     --binary) binary="$2"; shift 2 ;;
     --analyzer) analyzer="$2"; shift 2 ;;
     --keep) keep_dir="$2"; shift 2 ;;
@@ -65,16 +74,27 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-for v in sessions noops truth_pairs units burner_after; do
+for v in sessions noops copies truth_pairs units burner_after; do
   if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then
     echo "run.sh: --${v//_/-} must be a whole number, not '${!v}'" >&2
     exit 2
   fi
 done
-if [ "$sessions" -lt 1 ] || [ "$truth_pairs" -lt 2 ] || [ "$units" -lt 10 ]; then
-  echo "run.sh: --sessions must be at least 1, --truth-pairs at least 2 and --units at least 10" >&2
+if [ "$sessions" -lt 1 ] || [ "$copies" -lt 1 ] || [ "$truth_pairs" -lt 2 ] || [ "$units" -lt 10 ]; then
+  echo "run.sh: --sessions and --copies must be at least 1, --truth-pairs at least 2 and --units at least 10" >&2
   exit 2
 fi
+IFS=, read -r -a executors <<< "$slots_list"
+if [ "${#executors[@]}" -eq 0 ]; then
+  echo "run.sh: --slots needs at least one entry" >&2
+  exit 2
+fi
+for e in "${executors[@]}"; do
+  if ! [[ "$e" =~ ^[1-9][0-9]*(:run|:pause)?$ ]]; then
+    echo "run.sh: --slots entry '$e' is not N, N:pause or N:run (N a whole number from 1)" >&2
+    exit 2
+  fi
+done
 if [ "$burner_session" = -1 ]; then burner_session="$sessions"; fi
 case "$binary" in /*) ;; *) binary="$PWD/$binary" ;; esac
 if [ -z "$analyzer" ]; then analyzer="$(dirname "$binary")/bench/autoresearch_realnoise_analyze"; fi
@@ -112,7 +132,7 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE AUTORESEARCH_FAULT
 
 started="$(date +%s)"
-slots=$(( noops + 4 ))
+slots=$(( noops + 4 * copies ))
 build_cmd='mkdir -p build && cc -O2 -o build/workload workload.c'
 
 slot_name() { printf 's%02d' "$1"; }
@@ -173,10 +193,12 @@ make_patch() {  # slot class factor edit-kind
 }
 kinds=(comment blank indent)
 for ((s = 1; s <= noops; s++)); do make_patch "$s" noop 1000 "${kinds[$(( s % 3 ))]}"; done
-make_patch $(( noops + 1 )) regression+2% 1020 factor
-make_patch $(( noops + 2 )) regression+5% 1050 factor
-make_patch $(( noops + 3 )) win-3% 970 factor
-make_patch $(( noops + 4 )) win-8% 920 factor
+for ((c = 0; c < copies; c++)); do
+  make_patch $(( noops + 4 * c + 1 )) regression+2% 1020 factor
+  make_patch $(( noops + 4 * c + 2 )) regression+5% 1050 factor
+  make_patch $(( noops + 4 * c + 3 )) win-3% 970 factor
+  make_patch $(( noops + 4 * c + 4 )) win-8% 920 factor
+done
 
 # Builds the template with PATCH applied (none: the base) into OUT; prints the binary's hash.
 build_variant() {
@@ -201,7 +223,7 @@ while IFS=$'\t' read -r file class factor; do
     exit 1
   fi
 done < "$tmp/labels.tsv"
-echo "run.sh: $noops no-op patches build a binary identical to the base ($base_hash); 4 effect patches change it" >&2
+echo "run.sh: $noops no-op patches build a binary identical to the base ($base_hash); $(( 4 * copies )) effect patches change it" >&2
 
 # --- 2. ground truth ------------------------------------------------------------------------------
 pin=()
@@ -235,6 +257,19 @@ for ((i = 1; i <= sessions; i++)); do
   dir="$tmp/session-$i"
   git clone -q "$template" "$dir"
   git -C "$dir" checkout -q main
+  # The executor of this session, appended to the committed config (a local edit: the loop reads
+  # the config from the checkout).
+  executor="${executors[$(( (i - 1) % ${#executors[@]} ))]}"
+  n_slots="${executor%%:*}"
+  background="pause"
+  if [ "$executor" != "$n_slots" ]; then background="${executor#*:}"; fi
+  if [ "$n_slots" != 1 ] || [ "$background" != pause ]; then
+    printf 'executor:\n  kind: local\n  slots: %d\n  background: %s\n' "$n_slots" "$background" \
+      >> "$dir/autoresearch.config.yaml"
+    git -C "$dir" -c gc.auto=0 commit -q -am "executor: slots $n_slots, background $background"
+  fi
+  executor_label="slots $n_slots"
+  if [ "$n_slots" != 1 ]; then executor_label="slots $n_slots, $background"; fi
   mkdir -p "$dir/experiments"
   # A shuffled queue: the loop takes experiments/*.patch in name order.
   n=0
@@ -249,7 +284,7 @@ for ((i = 1; i <= sessions; i++)); do
     burner_pid=$!
     burner_at="$(date -u -d "@$(( t0 + burner_after ))" +%Y-%m-%dT%H:%M:%SZ)"
   fi
-  echo "run.sh: session $i of $sessions$([ "$burner_at" != - ] && echo ", a CPU burner from $burner_at")" >&2
+  echo "run.sh: session $i of $sessions ($executor_label)$([ "$burner_at" != - ] && echo ", a CPU burner from $burner_at")" >&2
   # A start refused by the calibration (an A/A run that told the copies apart) is run again, as
   # a user would; the refusals are in the journal as calibration lines.
   for attempt in 1 2 3; do
@@ -271,16 +306,17 @@ for ((i = 1; i <= sessions; i++)); do
     wait "$burner_pid" 2>/dev/null || true
     burner_pid=""
   fi
-  printf 'session-%d\t%s\t%s\t%d\n' "$i" "$dir/results.jsonl" "$burner_at" $(( $(date +%s) - t0 )) >> "$tmp/sessions.tsv"
+  printf 'session-%d\t%s\t%s\t%d\t%s\n' "$i" "$dir/results.jsonl" "$burner_at" $(( $(date +%s) - t0 )) \
+    "$executor_label" >> "$tmp/sessions.tsv"
   if [ -n "$keep_dir" ]; then
     # Kept as each session ends, so a benchmark stopped early still leaves what it measured.
     cp "$dir/results.jsonl" "$keep_dir/session-$i.jsonl"
-    printf 'session-%d\t%s\t%s\t%d\n' "$i" "$keep_dir/session-$i.jsonl" "$burner_at" $(( $(date +%s) - t0 )) \
-      >> "$keep_dir/sessions.tsv"
+    printf 'session-%d\t%s\t%s\t%d\t%s\n' "$i" "$keep_dir/session-$i.jsonl" "$burner_at" $(( $(date +%s) - t0 )) \
+      "$executor_label" >> "$keep_dir/sessions.tsv"
   fi
 done
 
 # --- 4. the tables --------------------------------------------------------------------------------
 "$analyzer" --labels "$tmp/labels.tsv" --truth "$tmp/truth.tsv" --sessions "$tmp/sessions.tsv" \
-  --command "bench/realnoise/run.sh --sessions $sessions --noops $noops --truth-pairs $truth_pairs --units $units --burner-session $burner_session --burner-after $burner_after${cpus:+ --cpus $cpus}" \
+  --command "bench/realnoise/run.sh --sessions $sessions --noops $noops$([ "$copies" != 1 ] && echo " --copies $copies") --truth-pairs $truth_pairs --units $units --burner-session $burner_session --burner-after $burner_after${cpus:+ --cpus $cpus}$([ "$slots_list" != 1 ] && echo " --slots $slots_list")" \
   --seconds $(( $(date +%s) - started ))

@@ -81,7 +81,12 @@ TEST_F(LoopE2E, EveryPatchEndsWithItsExpectedStatus) {
   std::string noop = r["experiments/02-noop.patch"]["status"];
   EXPECT_TRUE(noop == "discard" || noop == "inconclusive") << noop;
   EXPECT_EQ(r["experiments/03-slower.patch"]["status"], "discard");
-  EXPECT_EQ(r["experiments/03-slower.patch"]["reason"], "regression");
+  // Named a regression on evidence only: with no calibration and 4 pairs the evidence is sometimes
+  // just short (p_worse 0.0043 against the look's 0.0042, in about one run in ten), and the interval
+  // that rules out a 1% improvement makes it "no effect". Either way it is a +10% effect.
+  const json& slower = r["experiments/03-slower.patch"];
+  EXPECT_TRUE(slower["reason"] == "regression" || slower["reason"] == "no effect") << slower.dump();
+  EXPECT_GT(slower["metric"]["effect"].get<double>(), 0.05) << slower.dump();
   EXPECT_EQ(r["experiments/04-gate.patch"]["status"], "checks_failed");
   EXPECT_EQ(r["experiments/04-gate.patch"]["gates"][0]["name"], "check");
   EXPECT_EQ(r["experiments/04-gate.patch"]["gates"][0]["exit"], 4);
