@@ -1,8 +1,8 @@
 // autoresearch_realnoise_analyze: the tables of the real-noise decision benchmark, from the files
 // bench/realnoise/run.sh writes: labels.tsv (patch file, class, per-mille factor), truth.tsv
 // (patch file, class, pair, base seconds, candidate seconds) and sessions.tsv (name, results.jsonl,
-// burner start or "-", seconds, and optionally the executor, e.g. "slots 2, pause"). Prints Markdown. Exit 2 on unreadable or malformed input, naming
-// the file and line.
+// burner start or "-", seconds, and optionally the executor, e.g. "slots 2, pause"). Prints
+// Markdown. Exit 2 on unreadable or malformed input, naming the file and line.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
