@@ -101,7 +101,7 @@ class SlurmE2E : public ::testing::Test {
   // executor.kind slurm on the test partition; `extra` goes after it.
   static std::string slurm_config(const std::string& extra = "") {
     return "executor:\n  kind: slurm\n  partition: autoresearch\n" + extra +
-           "decision: {max_pairs: 4, confirmation_pairs: 4}\n";
+           "decision: {max_pairs: 4, confirmation_pairs: 6}\n";
   }
 
   TempDir tmp{"autoresearch-slurm-e2e"};

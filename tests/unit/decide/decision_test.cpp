@@ -311,6 +311,22 @@ TEST(DecisionConfirmation, AShortCalibrationStillConfirmsAPlainWin) {
   EXPECT_EQ(v.outcome, Outcome::keep) << v.reason << " p " << v.primary.p_better;
 }
 
+TEST(DecisionConfirmation, WithoutACalibrationTheBlockHasThreeBlocks) {
+  // A clear 10% win at 0.5% noise and no calibration (SoakE2E's harness): a 2-pair confirmation
+  // has 1 df of its own and went unconfirmed at p 0.041; the plan now asks for three blocks.
+  const Paired first = with_ratios({0.905, 0.899, 0.902, 0.906});
+  const Verdict pass = evaluate(first, Direction::lower, {}, {}, Rule{}, Prior{});
+  ASSERT_EQ(pass.outcome, Outcome::keep) << pass.reason;
+  EXPECT_EQ(pass.confirmation_pairs, 6);
+  const Verdict calibrated = evaluate(first, Direction::lower, {}, {}, Rule{}, k_prior);
+  ASSERT_EQ(calibrated.outcome, Outcome::keep);
+  EXPECT_EQ(calibrated.confirmation_pairs, 2) << "a calibrated block still starts at one block";
+  const std::map<std::string, Paired> none;
+  const Paired block = with_ratios({0.897, 0.904, 0.901, 0.899, 0.903, 0.898});
+  const Verdict v = evaluate_confirmation(pass, {block, none, none}, Direction::lower, {}, {}, Rule{}, Prior{});
+  EXPECT_EQ(v.outcome, Outcome::keep) << v.reason << " p " << v.primary.p_better;
+}
+
 TEST(DecisionGuards, SignificantGuardRegressionDiscardsAClearWin) {
   Paired win = with_ratios(k_win);
   std::map<std::string, Paired> guard_samples = {
