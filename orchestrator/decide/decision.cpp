@@ -210,13 +210,10 @@ void decide_sequential(const Stats& stats, const Rule& rule, double alpha, Verdi
   const int n = stats.effect.pairs;
   const double thr = std::log1p(rule.min_effect);
   const bool final_look = n >= rule.max_pairs;
-  if (stats.hull && stats.effect.p_better < alpha && stats.mean_flipped <= -thr) {
-    v.outcome = Outcome::keep;
-    v.reason = "improved";
-    return;
-  }
-  if (!stats.interval && !final_look) return;
-  if (stats.effect.p_better < alpha && stats.mean_flipped <= -thr) {
+  const bool improved = stats.effect.p_better < alpha && stats.mean_flipped <= -thr;
+  // A block with no interval waits for more pairs, unless its two pairs show the win one by one.
+  if (!stats.interval && !(stats.hull && improved) && !final_look) return;
+  if (improved) {
     v.outcome = Outcome::keep;
     v.reason = "improved";
     return;
